@@ -1,14 +1,28 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! The clearance domain: who may do what in a partner program, and why not.
+//!
+//! This crate is pure: no I/O, no async, no clock reads. Time is always a
+//! parameter. The storage, HTTP server, portal and CLI are thin shells around it.
+//!
+//! - [`catalog`]: programs, roles, workspaces, actions and their requirements,
+//!   loaded from TOML and compiled into dense indices.
+//! - [`state`]: a tenant's state (enrollments, verification, agreements,
+//!   profiles, memberships, users), the fold of its events.
+//! - [`decision`]: `decide` an action for a user, listing every unmet requirement.
+//! - [`diagnosis`]: the ordered next supported steps for a tenant.
+//! - [`workflow`]: commands, events and the vetting state machine.
+//! - [`calendar`]: the SLA clock in business days.
+//! - [`scenario`]: the scenario file the CLI reads.
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod calendar;
+pub mod catalog;
+pub mod decision;
+pub mod diagnosis;
+pub mod scenario;
+pub mod state;
+pub mod workflow;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use catalog::{Catalog, CatalogError};
+pub use decision::{Decision, Unmet, decide};
+pub use diagnosis::{Diagnosis, Step, StepCode, diagnose};
+pub use state::{EnrollmentStatus, Tenant, User, VerificationStatus};
+pub use workflow::{Actor, Command, Event, WorkflowError};

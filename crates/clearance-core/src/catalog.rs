@@ -1,0 +1,409 @@
+//! The catalog: programs, agreements, profiles, roles, offers, requirements,
+//! workspaces and actions, loaded from TOML and compiled into dense indices.
+//!
+//! The catalog is data, not code: adding an action never needs a Rust change.
+//! Loading validates everything once (unknown ids, duplicates, cycles, bad
+//! values), naming the file, the line and the field of each error; after that
+//! the hot path works on indices only.
+
+use std::marker::PhantomData;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::BusinessCalendar;
+use crate::state::{EnrollmentStatus, VerificationStatus};
+
+/// The default catalog, modelling Microsoft Partner Center.
+pub const PARTNER_CENTER_TOML: &str = include_str!("../../../catalog/partner-center.toml");
+
+macro_rules! index_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub(crate) u16);
+
+        impl $name {
+            /// The dense position of this item in its catalog list.
+            pub fn index(self) -> usize {
+                usize::from(self.0)
+            }
+        }
+    };
+}
+
+index_type!(
+    /// Index of a program in [`Catalog::programs`].
+    ProgramIx
+);
+index_type!(
+    /// Index of an agreement in [`Catalog::agreements`].
+    AgreementIx
+);
+index_type!(
+    /// Index of a profile in [`Catalog::profiles`].
+    ProfileIx
+);
+index_type!(
+    /// Index of a role in [`Catalog::roles`].
+    RoleIx
+);
+index_type!(
+    /// Index of an offer in [`Catalog::offers`].
+    OfferIx
+);
+index_type!(
+    /// Index of a requirement in [`Catalog::requirements`].
+    RequirementIx
+);
+index_type!(
+    /// Index of a workspace in [`Catalog::workspaces`].
+    WorkspaceIx
+);
+index_type!(
+    /// Index of an action in [`Catalog::actions`].
+    ActionIx
+);
+
+/// A set of catalog items of one kind, as a 64-bit bitset.
+///
+/// Catalogs hold at most [`Set::CAPACITY`] roles, agreements, profiles and
+/// programs each; loading refuses more.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Set<I> {
+    bits: u64,
+    #[serde(skip)]
+    kind: PhantomData<I>,
+}
+
+impl<I> std::fmt::Debug for Set<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Set({:#x})", self.bits)
+    }
+}
+
+impl<I> Default for Set<I> {
+    fn default() -> Self {
+        Self::EMPTY
+    }
+}
+
+/// An index type that a [`Set`] can hold.
+pub trait SetMember: Copy {
+    /// The bit position.
+    fn bit(self) -> u32;
+    /// The member at a bit position.
+    fn from_bit(bit: u32) -> Self;
+}
+
+macro_rules! set_member {
+    ($($name:ident),*) => {$(
+        impl SetMember for $name {
+            fn bit(self) -> u32 {
+                u32::from(self.0)
+            }
+            fn from_bit(bit: u32) -> Self {
+                $name(bit as u16)
+            }
+        }
+    )*};
+}
+set_member!(ProgramIx, AgreementIx, ProfileIx, RoleIx);
+
+impl<I> Set<I> {
+    /// How many items of one kind a catalog may hold.
+    pub const CAPACITY: usize = 64;
+    /// The empty set.
+    pub const EMPTY: Self = Set {
+        bits: 0,
+        kind: PhantomData,
+    };
+
+    /// No member at all.
+    pub fn is_empty(self) -> bool {
+        self.bits == 0
+    }
+
+    /// At least one member in common with `other`.
+    pub fn intersects(self, other: Self) -> bool {
+        self.bits & other.bits != 0
+    }
+
+    /// Every member of `self` is in `other`.
+    pub fn is_subset(self, other: Self) -> bool {
+        self.bits & !other.bits == 0
+    }
+
+    /// Members in either set.
+    pub fn union(self, other: Self) -> Self {
+        Set {
+            bits: self.bits | other.bits,
+            kind: PhantomData,
+        }
+    }
+
+    /// Members of `self` that are not in `other`.
+    pub fn difference(self, other: Self) -> Self {
+        Set {
+            bits: self.bits & !other.bits,
+            kind: PhantomData,
+        }
+    }
+
+    /// The number of members.
+    pub fn len(self) -> usize {
+        self.bits.count_ones() as usize
+    }
+}
+
+impl<I: SetMember> Set<I> {
+    /// Whether `item` is a member.
+    pub fn contains(self, item: I) -> bool {
+        self.bits & (1 << item.bit()) != 0
+    }
+
+    /// Adds `item`.
+    pub fn insert(&mut self, item: I) {
+        self.bits |= 1 << item.bit();
+    }
+
+    /// Removes `item`.
+    pub fn remove(&mut self, item: I) {
+        self.bits &= !(1 << item.bit());
+    }
+
+    /// Members in index order.
+    pub fn iter(self) -> impl Iterator<Item = I> {
+        let mut bits = self.bits;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let bit = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(I::from_bit(bit))
+        })
+    }
+}
+
+impl<I: SetMember> FromIterator<I> for Set<I> {
+    fn from_iter<T: IntoIterator<Item = I>>(iter: T) -> Self {
+        let mut set = Set::EMPTY;
+        for item in iter {
+            set.insert(item);
+        }
+        set
+    }
+}
+
+/// A compiled, validated catalog.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    /// Programs, in file order.
+    pub programs: Vec<Program>,
+    /// Agreements, in file order.
+    pub agreements: Vec<Agreement>,
+    /// Profiles (payment, tax, ...), in file order.
+    pub profiles: Vec<Profile>,
+    /// Roles, in file order.
+    pub roles: Vec<Role>,
+    /// Membership offers, in file order.
+    pub offers: Vec<Offer>,
+    /// Requirements, in file order.
+    pub requirements: Vec<Requirement>,
+    /// Workspaces, in file order.
+    pub workspaces: Vec<Workspace>,
+    /// Actions, in file order.
+    pub actions: Vec<Action>,
+    /// Rules of the vetting workflow.
+    pub vetting: VettingRules,
+    /// The business-day calendar of the SLA clock.
+    pub calendar: BusinessCalendar,
+    // Private lookup tables (id → index) and the flattened requirement list of
+    // each action are added by the loader.
+}
+
+/// A partner program (MAICPP, CSP, Developer, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Program {
+    /// Stable id (`maicpp`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Agreements the program requires.
+    pub agreements: Set<AgreementIx>,
+}
+
+/// An agreement a tenant may accept (e.g. the Microsoft Partner Agreement).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Agreement {
+    /// Stable id (`mpa`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A tenant profile that must be complete for some actions (payment, tax).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// Stable id (`payment`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A role a tenant's user may hold.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Role {
+    /// Stable id (`global_admin`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// A membership offer that can be bought and renewed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Offer {
+    /// Stable id (`maicpp_core_benefits`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// The program the offer belongs to.
+    pub program: ProgramIx,
+    /// Days before expiry when renewal opens.
+    pub renewal_window_days: u32,
+    /// Length of a membership bought or renewed, in days.
+    pub term_days: u32,
+}
+
+/// The rules of the vetting workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VettingRules {
+    /// Business days after submission before verification is overdue.
+    pub sla_business_days: u32,
+    /// Appeals allowed in total per program.
+    pub max_appeals: u8,
+    /// Roles that may appeal besides the primary contact.
+    pub appeal_roles: Set<RoleIx>,
+    /// Roles that may enroll and submit verification.
+    pub enroll_roles: Set<RoleIx>,
+}
+
+/// One criterion an action can require, with its explanation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Requirement {
+    /// Stable id (`maicpp_verification_authorized`).
+    pub id: String,
+    /// What is checked.
+    pub kind: RequirementKind,
+    /// Why it blocks, as one sentence for the user.
+    pub reason: String,
+    /// Who can fix it.
+    pub fixed_by: FixedBy,
+    /// The next supported step.
+    pub next_step: NextStepRef,
+}
+
+/// What a requirement checks.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RequirementKind {
+    /// The user holds at least one of these roles.
+    AnyRole(Set<RoleIx>),
+    /// The tenant is enrolled in the program with one of these statuses.
+    Enrollment {
+        /// The program.
+        program: ProgramIx,
+        /// Statuses that satisfy it.
+        statuses: Vec<EnrollmentStatus>,
+    },
+    /// The program's verification has one of these statuses.
+    Verification {
+        /// The program.
+        program: ProgramIx,
+        /// Statuses that satisfy it.
+        statuses: Vec<VerificationStatus>,
+    },
+    /// The agreement is accepted.
+    Agreement(AgreementIx),
+    /// The profile is complete.
+    Profile(ProfileIx),
+    /// The tenant's Partner Capability Score is at least `min`.
+    CapabilityScoreAtLeast {
+        /// The threshold.
+        min: u32,
+    },
+    /// The tenant has no active (unexpired) membership of the offer.
+    NoActiveMembership(OfferIx),
+    /// The tenant has a membership of the offer inside its renewal window.
+    MembershipInRenewalWindow(OfferIx),
+    /// The user is the tenant's primary contact or holds one of these roles.
+    PrimaryContactOrRole(Set<RoleIx>),
+    /// The program's verification has appeals left.
+    AppealsLeft(ProgramIx),
+}
+
+/// Who can fix an unmet requirement.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FixedBy {
+    /// Users holding any of these roles.
+    pub roles: Set<RoleIx>,
+    /// The tenant's primary contact.
+    pub primary_contact: bool,
+    /// The operator's support staff.
+    pub support: bool,
+}
+
+/// The next supported step: a stable code and the portal page where it is taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NextStepRef {
+    /// Stable code (`contact_support`).
+    pub code: String,
+    /// Portal page path (`/account/legal-info`).
+    pub page: String,
+}
+
+/// A workspace: a group of actions behind one navigation tile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workspace {
+    /// Stable id (`membership`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Portal page path.
+    pub page: String,
+    /// A parent workspace whose requirements also apply.
+    pub parent: Option<WorkspaceIx>,
+    /// Requirements of every action in it (after the parent's), in order.
+    pub requires: Vec<RequirementIx>,
+}
+
+/// One action a user can attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Action {
+    /// Stable id (`membership_offers.buy`).
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Its workspace.
+    pub workspace: WorkspaceIx,
+    /// The action's own requirements.
+    pub requires: Vec<RequirementIx>,
+    /// Every requirement that applies, in catalog order: the workspace chain's
+    /// (outermost first), then the action's own; each once.
+    pub all_requirements: Vec<RequirementIx>,
+}
+
+/// A catalog that failed to load, with where and why.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{file}:{line}: {field}: {message}")]
+pub struct CatalogError {
+    /// The file (or source name) given to the loader.
+    pub file: String,
+    /// 1-based line of the offending value (0 when not known).
+    pub line: usize,
+    /// Dotted path of the field (`action[3].requires[1]`) or the item id.
+    pub field: String,
+    /// What is wrong.
+    pub message: String,
+}

@@ -1,0 +1,258 @@
+//! A tenant's state: the fold of its events, indexed by the catalog.
+//!
+//! Ids that the catalog defines (programs, roles, agreements, profiles, offers)
+//! are held as dense catalog indices so that decisions never hash strings.
+//! Ids that the tenant owns (the tenant, its users, its support cases) are strings.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{AgreementIx, OfferIx, ProfileIx, ProgramIx, RoleIx, Set};
+
+/// A program enrollment's status (Legal Info → Partner tab → Program info).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentStatus {
+    /// Enrolled and usable.
+    Active,
+    /// Enrolled, waiting for vetting to complete.
+    PendingQualification,
+    /// Enrollment submitted, not yet processed.
+    Pending,
+    /// Suspended by the program operator.
+    Suspended,
+    /// Closed; a new enrollment is needed.
+    Closed,
+}
+
+/// A program's verification (vetting) status (Legal Info → Verification summary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// Nothing submitted yet.
+    NotStarted,
+    /// Submitted and waiting for a reviewer; the SLA clock runs.
+    Pending,
+    /// A reviewer is working on it; the SLA clock runs.
+    InProgress,
+    /// Vetting complete: the program may be used.
+    Authorized,
+    /// The reviewer needs more information: an action-required banner is shown.
+    Challenged,
+    /// Vetting refused; may be appealed while appeals are left.
+    Rejected,
+}
+
+impl EnrollmentStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [EnrollmentStatus; 5] = [
+        Self::Active,
+        Self::PendingQualification,
+        Self::Pending,
+        Self::Suspended,
+        Self::Closed,
+    ];
+
+    /// The stable snake_case id used on the wire and in TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::PendingQualification => "pending_qualification",
+            Self::Pending => "pending",
+            Self::Suspended => "suspended",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl VerificationStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [VerificationStatus; 6] = [
+        Self::NotStarted,
+        Self::Pending,
+        Self::InProgress,
+        Self::Authorized,
+        Self::Challenged,
+        Self::Rejected,
+    ];
+
+    /// The stable snake_case id used on the wire and in TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotStarted => "not_started",
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Authorized => "authorized",
+            Self::Challenged => "challenged",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+/// One tenant (a partner organisation) as the decisions see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    /// The tenant's stable id.
+    pub id: String,
+    /// ISO 3166 alpha-2 country code, upper case.
+    pub country: String,
+    /// The user id of the primary contact, who may appeal a rejection.
+    pub primary_contact: Option<String>,
+    /// Partner Capability Score, when known.
+    pub capability_score: Option<u32>,
+    /// Profiles that are complete (payment, tax, ...).
+    pub profiles: Set<ProfileIx>,
+    /// Agreements accepted.
+    pub agreements: Set<AgreementIx>,
+    /// One record per enrolled program; a program without a record is not enrolled.
+    pub programs: Vec<ProgramRecord>,
+    /// Memberships bought (one per offer at most).
+    pub memberships: Vec<Membership>,
+    /// The tenant's users.
+    pub users: Vec<User>,
+    /// Support cases opened for the tenant.
+    pub cases: Vec<SupportCase>,
+    /// The number of events folded into this state.
+    pub version: u64,
+}
+
+/// A tenant's record of one program: the Partner tab's program info and vetting.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProgramRecord {
+    /// Which program.
+    pub program: ProgramIx,
+    /// Enrollment status.
+    pub enrollment: EnrollmentStatus,
+    /// Verification (vetting) state.
+    pub verification: Verification,
+}
+
+/// The verification summary of one program.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Verification {
+    /// Overall status.
+    pub status: VerificationStatus,
+    /// When the current round was submitted (starts the SLA clock).
+    pub submitted_at: Option<Timestamp>,
+    /// An action-required ("Fix now") banner is shown to the partner.
+    pub action_required: bool,
+    /// The reviewer's reason for a rejection or challenge.
+    pub reason: Option<String>,
+    /// Documents the reviewer asked for in a challenge.
+    pub documents_requested: Vec<String>,
+    /// Appeals submitted so far (at most the catalog's limit).
+    pub appeals_used: u8,
+    /// The appeals submitted, oldest first.
+    pub appeals: Vec<Appeal>,
+    /// The SLA sweeper found this round past its SLA.
+    pub overdue: bool,
+    /// The support case opened when this round was escalated, if any.
+    pub escalated_case: Option<String>,
+}
+
+/// One appeal of a rejection or challenge.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Appeal {
+    /// The document type chosen (e.g. "business_registration").
+    pub document_type: String,
+    /// Reference to the uploaded document (content address).
+    pub document: String,
+    /// Who submitted it.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+}
+
+/// A membership of an offer, bought or renewed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Membership {
+    /// Which offer.
+    pub offer: OfferIx,
+    /// When it ends.
+    pub expires_at: Timestamp,
+}
+
+/// A user of a tenant and the roles it holds.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The user's id, unique within the tenant.
+    pub id: String,
+    /// Roles held.
+    pub roles: Set<RoleIx>,
+}
+
+/// A support case and its conversation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SupportCase {
+    /// Tenant-local id (`case-1`, `case-2`, ...).
+    pub id: String,
+    /// One-line subject.
+    pub subject: String,
+    /// The program concerned, if any.
+    pub program: Option<ProgramIx>,
+    /// Who opened it (a user id, a support agent id, or `system`).
+    pub opened_by: String,
+    /// When it was opened.
+    pub opened_at: Timestamp,
+    /// Open or resolved.
+    pub status: CaseStatus,
+    /// Comments, oldest first.
+    pub comments: Vec<CaseComment>,
+    /// The resolution text once resolved.
+    pub resolution: Option<String>,
+}
+
+/// Whether a support case is still open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Waiting for support.
+    Open,
+    /// Closed with a resolution.
+    Resolved,
+}
+
+/// A comment on a support case.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseComment {
+    /// Who wrote it.
+    pub by: String,
+    /// When.
+    pub at: Timestamp,
+    /// The text.
+    pub body: String,
+}
+
+impl Tenant {
+    /// A new tenant with no programs, users or state.
+    pub fn new(id: impl Into<String>, country: impl Into<String>) -> Self {
+        Tenant {
+            id: id.into(),
+            country: country.into(),
+            primary_contact: None,
+            capability_score: None,
+            profiles: Set::EMPTY,
+            agreements: Set::EMPTY,
+            programs: Vec::new(),
+            memberships: Vec::new(),
+            users: Vec::new(),
+            cases: Vec::new(),
+            version: 0,
+        }
+    }
+
+    /// The tenant's record of a program, if enrolled.
+    pub fn program(&self, program: ProgramIx) -> Option<&ProgramRecord> {
+        self.programs.iter().find(|p| p.program == program)
+    }
+
+    /// A user of this tenant by id.
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    /// The membership of an offer, if any (active or expired).
+    pub fn membership(&self, offer: OfferIx) -> Option<&Membership> {
+        self.memberships.iter().find(|m| m.offer == offer)
+    }
+}

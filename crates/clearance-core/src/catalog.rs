@@ -6,7 +6,9 @@
 //! values), naming the file, the line and the field of each error; after that
 //! the hot path works on indices only.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
@@ -220,8 +222,99 @@ pub struct Catalog {
     pub vetting: VettingRules,
     /// The business-day calendar of the SLA clock.
     pub calendar: BusinessCalendar,
-    // Private lookup tables (id → index) and the flattened requirement list of
-    // each action are added by the loader.
+    /// Id → index tables, built by the loader.
+    lookup: Lookup,
+    /// Stable hash of the source text.
+    fingerprint: u64,
+}
+
+/// Id → dense index tables of one catalog; used when parsing input, never on
+/// the decision hot path.
+#[derive(Clone, Debug, Default)]
+struct Lookup {
+    programs: HashMap<String, u16>,
+    agreements: HashMap<String, u16>,
+    profiles: HashMap<String, u16>,
+    roles: HashMap<String, u16>,
+    offers: HashMap<String, u16>,
+    requirements: HashMap<String, u16>,
+    workspaces: HashMap<String, u16>,
+    actions: HashMap<String, u16>,
+}
+
+impl Catalog {
+    /// Loads and validates a catalog from TOML text; `file` names it in errors.
+    pub fn from_toml(file: &str, text: &str) -> Result<Catalog, CatalogError> {
+        let _ = (file, text);
+        todo!("catalog loader: in progress")
+    }
+
+    /// The default catalog ([`PARTNER_CENTER_TOML`]), parsed once.
+    pub fn partner_center() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            Catalog::from_toml("catalog/partner-center.toml", PARTNER_CENTER_TOML)
+                .expect("the embedded default catalog is validated by the crate's tests")
+        })
+    }
+
+    /// A stable hash (64-bit FNV-1a) of the catalog's source text, so that
+    /// stored snapshots can tell the catalog changed. Same text, same value,
+    /// on every platform and Rust version.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// The program with this id.
+    pub fn program_ix(&self, id: &str) -> Option<ProgramIx> {
+        self.lookup.programs.get(id).copied().map(ProgramIx)
+    }
+
+    /// The agreement with this id.
+    pub fn agreement_ix(&self, id: &str) -> Option<AgreementIx> {
+        self.lookup.agreements.get(id).copied().map(AgreementIx)
+    }
+
+    /// The profile with this id.
+    pub fn profile_ix(&self, id: &str) -> Option<ProfileIx> {
+        self.lookup.profiles.get(id).copied().map(ProfileIx)
+    }
+
+    /// The role with this id.
+    pub fn role_ix(&self, id: &str) -> Option<RoleIx> {
+        self.lookup.roles.get(id).copied().map(RoleIx)
+    }
+
+    /// The offer with this id.
+    pub fn offer_ix(&self, id: &str) -> Option<OfferIx> {
+        self.lookup.offers.get(id).copied().map(OfferIx)
+    }
+
+    /// The requirement with this id.
+    pub fn requirement_ix(&self, id: &str) -> Option<RequirementIx> {
+        self.lookup.requirements.get(id).copied().map(RequirementIx)
+    }
+
+    /// The workspace with this id.
+    pub fn workspace_ix(&self, id: &str) -> Option<WorkspaceIx> {
+        self.lookup.workspaces.get(id).copied().map(WorkspaceIx)
+    }
+
+    /// The action with this id.
+    pub fn action_ix(&self, id: &str) -> Option<ActionIx> {
+        self.lookup.actions.get(id).copied().map(ActionIx)
+    }
+}
+
+/// 64-bit FNV-1a: tiny, and stable across platforms and Rust versions (unlike
+/// `std`'s `DefaultHasher`).
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// A partner program (MAICPP, CSP, Developer, ...).

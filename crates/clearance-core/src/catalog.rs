@@ -13,7 +13,12 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::BusinessCalendar;
+
+mod load;
+mod span;
+
 use crate::state::{EnrollmentStatus, VerificationStatus};
+pub(crate) use load::describe_parse_error;
 
 /// The default catalog, modelling Microsoft Partner Center.
 pub const PARTNER_CENTER_TOML: &str = include_str!("../../../catalog/partner-center.toml");
@@ -245,8 +250,7 @@ struct Lookup {
 impl Catalog {
     /// Loads and validates a catalog from TOML text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Catalog, CatalogError> {
-        let _ = (file, text);
-        todo!("catalog loader: in progress")
+        load::load(file, text)
     }
 
     /// The default catalog ([`PARTNER_CENTER_TOML`]), parsed once.
@@ -436,6 +440,25 @@ pub enum RequirementKind {
     AppealsLeft(ProgramIx),
 }
 
+impl RequirementKind {
+    /// The stable snake_case name of the kind, as written in the catalog TOML
+    /// and on the wire (`any_role`, `enrollment`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::AnyRole(_) => "any_role",
+            Self::Enrollment { .. } => "enrollment",
+            Self::Verification { .. } => "verification",
+            Self::Agreement(_) => "agreement",
+            Self::Profile(_) => "profile",
+            Self::CapabilityScoreAtLeast { .. } => "capability_score_at_least",
+            Self::NoActiveMembership(_) => "no_active_membership",
+            Self::MembershipInRenewalWindow(_) => "membership_in_renewal_window",
+            Self::PrimaryContactOrRole(_) => "primary_contact_or_role",
+            Self::AppealsLeft(_) => "appeals_left",
+        }
+    }
+}
+
 /// Who can fix an unmet requirement.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FixedBy {
@@ -469,6 +492,8 @@ pub struct Workspace {
     pub parent: Option<WorkspaceIx>,
     /// Requirements of every action in it (after the parent's), in order.
     pub requires: Vec<RequirementIx>,
+    /// Its actions, in catalog order.
+    pub actions: Vec<ActionIx>,
 }
 
 /// One action a user can attempt.
@@ -500,3 +525,6 @@ pub struct CatalogError {
     /// What is wrong.
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,9 +1,11 @@
 //! Access decisions: may this user of this tenant take this action now, and
 //! if not, every reason why.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 
-use crate::catalog::{Action, ActionIx, Catalog, Requirement, RequirementIx, Workspace};
+use crate::catalog::{
+    Action, ActionIx, Catalog, Requirement, RequirementIx, RequirementKind, Workspace,
+};
 use crate::state::{Tenant, User};
 
 /// The answer for one (tenant, user, action).
@@ -41,8 +43,69 @@ pub fn decide<'c>(
     action: ActionIx,
     now: Timestamp,
 ) -> Decision<'c> {
-    let _ = (catalog, tenant, user, action, now);
-    todo!("helper implements")
+    let action = &catalog.actions[action.index()];
+    // `Vec::new` does not allocate: an allowed decision costs no allocation.
+    let mut unmet = Vec::new();
+    for &index in &action.all_requirements {
+        let requirement = &catalog.requirements[index.index()];
+        if !is_met(catalog, &requirement.kind, tenant, user, now) {
+            unmet.push(Unmet { index, requirement });
+        }
+    }
+    Decision { action, unmet }
+}
+
+/// Whether one requirement holds for `user` of `tenant` at `now`.
+///
+/// Memberships: one is *active* while `now < expires_at`; it is *in its
+/// renewal window* from `expires_at - renewal_window_days` (inclusive) until
+/// `expires_at` (exclusive). An expired membership cannot be renewed; it is
+/// bought again (the "no active membership" requirement then holds).
+/// A program the tenant has no record of meets no enrollment, verification or
+/// appeals requirement.
+pub fn is_met(
+    catalog: &Catalog,
+    kind: &RequirementKind,
+    tenant: &Tenant,
+    user: &User,
+    now: Timestamp,
+) -> bool {
+    match kind {
+        RequirementKind::AnyRole(roles) => user.roles.intersects(*roles),
+        RequirementKind::Enrollment { program, statuses } => tenant
+            .program(*program)
+            .is_some_and(|record| statuses.contains(&record.enrollment)),
+        RequirementKind::Verification { program, statuses } => tenant
+            .program(*program)
+            .is_some_and(|record| statuses.contains(&record.verification.status)),
+        RequirementKind::Agreement(agreement) => tenant.agreements.contains(*agreement),
+        RequirementKind::Profile(profile) => tenant.profiles.contains(*profile),
+        RequirementKind::CapabilityScoreAtLeast { min } => {
+            tenant.capability_score.is_some_and(|score| score >= *min)
+        }
+        RequirementKind::NoActiveMembership(offer) => !tenant
+            .membership(*offer)
+            .is_some_and(|membership| now < membership.expires_at),
+        RequirementKind::MembershipInRenewalWindow(offer) => {
+            tenant.membership(*offer).is_some_and(|membership| {
+                let days = catalog.offers[offer.index()].renewal_window_days;
+                let window = SignedDuration::from_hours(i64::from(days) * 24);
+                // A window reaching before the earliest timestamp is open from it.
+                let opens = membership
+                    .expires_at
+                    .checked_sub(window)
+                    .unwrap_or(Timestamp::MIN);
+                opens <= now && now < membership.expires_at
+            })
+        }
+        RequirementKind::PrimaryContactOrRole(roles) => {
+            tenant.primary_contact.as_deref() == Some(user.id.as_str())
+                || user.roles.intersects(*roles)
+        }
+        RequirementKind::AppealsLeft(program) => tenant
+            .program(*program)
+            .is_some_and(|record| record.verification.appeals_used < catalog.vetting.max_appeals),
+    }
 }
 
 /// One workspace as a navigation bar shows it: open, or locked with reasons.
@@ -68,6 +131,16 @@ pub fn access<'c>(
     user: &User,
     now: Timestamp,
 ) -> Vec<WorkspaceAccess<'c>> {
-    let _ = (catalog, tenant, user, now);
-    todo!("helper implements")
+    catalog
+        .workspaces
+        .iter()
+        .map(|workspace| WorkspaceAccess {
+            workspace,
+            actions: workspace
+                .actions
+                .iter()
+                .map(|&action| decide(catalog, tenant, user, action, now))
+                .collect(),
+        })
+        .collect()
 }

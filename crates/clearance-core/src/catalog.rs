@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::BusinessCalendar;
 
 mod load;
-mod span;
+pub(crate) mod span;
 
 use crate::state::{EnrollmentStatus, VerificationStatus};
 pub(crate) use load::describe_parse_error;

@@ -8,10 +8,14 @@
 //! fold of all its events.
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
 use crate::state::{EnrollmentStatus, Tenant, VerificationStatus};
+
+mod apply;
+mod execute;
 
 /// Who asks for a change. Recorded with every event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -339,22 +343,358 @@ pub enum Event {
     },
 }
 
-/// A command refused: which rule refused it. Nothing changed.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+/// A command refused, or an event that cannot be folded: which rule refused
+/// it, with what the user needs to fix the request. Nothing changed.
+///
+/// [`WorkflowError::rule`] gives each variant a stable snake_case code.
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
 pub enum WorkflowError {
-    /// Placeholder variant list; the helper completes it (unknown ids, illegal
-    /// transitions, appeals exhausted, not primary contact, support only,
-    /// roles frozen while unverified, action denied with its unmet requirements...).
-    #[error("{rule}: {message}")]
-    Refused {
-        /// Stable rule code.
-        rule: &'static str,
-        /// Explanation.
+    /// The tenant has not been created.
+    #[error("tenant {id:?} does not exist; support must create it first")]
+    UnknownTenant {
+        /// The tenant id.
+        id: String,
+    },
+    /// `create_tenant` for a tenant that already has history.
+    #[error("tenant {id:?} already exists")]
+    TenantExists {
+        /// The tenant id.
+        id: String,
+    },
+    /// No program with this id in the catalog.
+    #[error("unknown program {id:?}")]
+    UnknownProgram {
+        /// The id given.
+        id: String,
+    },
+    /// No role with this id in the catalog.
+    #[error("unknown role {id:?}")]
+    UnknownRole {
+        /// The id given.
+        id: String,
+    },
+    /// No agreement with this id in the catalog.
+    #[error("unknown agreement {id:?}")]
+    UnknownAgreement {
+        /// The id given.
+        id: String,
+    },
+    /// No profile with this id in the catalog.
+    #[error("unknown profile {id:?}")]
+    UnknownProfile {
+        /// The id given.
+        id: String,
+    },
+    /// No offer with this id in the catalog.
+    #[error("unknown offer {id:?}")]
+    UnknownOffer {
+        /// The id given.
+        id: String,
+    },
+    /// The acting or target user is not a user of the tenant.
+    #[error("{id:?} is not a user of the tenant")]
+    UnknownUser {
+        /// The user id.
+        id: String,
+    },
+    /// `add_user` for a user the tenant already has.
+    #[error("user {id:?} already exists in the tenant")]
+    UserExists {
+        /// The user id.
+        id: String,
+    },
+    /// The tenant has no record of the program.
+    #[error("the tenant is not enrolled in {program}")]
+    NotEnrolled {
+        /// Program id.
+        program: String,
+    },
+    /// `enroll` in a program the tenant is already enrolled in (and not closed).
+    #[error("the tenant is already enrolled in {program} ({})", status.as_str())]
+    AlreadyEnrolled {
+        /// Program id.
+        program: String,
+        /// Its enrollment status.
+        status: EnrollmentStatus,
+    },
+    /// The command is not allowed from the program's current status.
+    #[error("{command} is not allowed while {program} is {from}")]
+    IllegalTransition {
+        /// Program id.
+        program: String,
+        /// The current status (verification or enrollment), snake_case.
+        from: &'static str,
+        /// The command refused, snake_case.
+        command: &'static str,
+    },
+    /// Every appeal allowed has been used.
+    #[error("all {max} appeals for {program} have been used ({used}); contact support")]
+    AppealsExhausted {
+        /// Program id.
+        program: String,
+        /// Appeals used.
+        used: u8,
+        /// Appeals allowed.
+        max: u8,
+    },
+    /// Escalation of a rejection while appeals are left: appeal first.
+    #[error("{program} was rejected with {left} appeal(s) left: submit an appeal first")]
+    AppealFirst {
+        /// Program id.
+        program: String,
+        /// Appeals left.
+        left: u8,
+    },
+    /// Only the primary contact (or a role the catalog allows) may appeal.
+    #[error("{user:?} is neither the primary contact nor holds a role allowed to appeal")]
+    NotPrimaryContact {
+        /// The user who tried.
+        user: String,
+    },
+    /// Only the operator's support staff may do this.
+    #[error("only support staff may {command}")]
+    SupportOnly {
+        /// The command refused.
+        command: &'static str,
+    },
+    /// Only a support admin may do this.
+    #[error("only a support admin may {command}")]
+    SupportAdminOnly {
+        /// The command refused.
+        command: &'static str,
+    },
+    /// Only a user of the tenant may do this (a purchase, an appeal, a legal acceptance).
+    #[error("only a user of the tenant may {command}")]
+    PartnerOnly {
+        /// The command refused.
+        command: &'static str,
+    },
+    /// The service itself may only sweep SLAs, escalate and record scores.
+    #[error("the system actor may not {command}")]
+    SystemNotAllowed {
+        /// The command refused.
+        command: &'static str,
+    },
+    /// The partner user lacks every role that may do this.
+    #[error("{command} needs one of the roles {}", roles.join(", "))]
+    RoleRequired {
+        /// The command refused.
+        command: &'static str,
+        /// Role ids that would allow it.
+        roles: Vec<String>,
+    },
+    /// Roles cannot be added or changed while verification is not Authorized.
+    #[error(
+        "roles cannot be changed while {program} verification is {} (unmet: {})",
+        status.map_or("not enrolled", VerificationStatus::as_str),
+        unmet.join(", ")
+    )]
+    RolesFrozen {
+        /// The program whose verification gates role changes.
+        program: String,
+        /// Its verification status; `None` when not enrolled.
+        status: Option<VerificationStatus>,
+        /// Every unmet requirement id of the gating action, in catalog order.
+        unmet: Vec<String>,
+    },
+    /// The catalog action that gates the command is denied to this user.
+    #[error("{action} is denied: unmet {}", unmet.join(", "))]
+    Denied {
+        /// The gating action id.
+        action: String,
+        /// Every unmet requirement id, in catalog order.
+        unmet: Vec<String>,
+    },
+    /// An action-required banner is shown: the partner must answer it first.
+    #[error("{program} has an action-required banner to answer first")]
+    ActionRequiredShown {
+        /// Program id.
+        program: String,
+    },
+    /// The verification is still inside its SLA (or its clock never started).
+    #[error(
+        "{program} verification is inside its SLA ({})",
+        due.map_or_else(|| "never submitted".to_owned(), |d| format!("due {d}"))
+    )]
+    WithinSla {
+        /// Program id.
+        program: String,
+        /// The due date; `None` when the round has no submission time.
+        due: Option<Date>,
+    },
+    /// The verification round is already marked overdue.
+    #[error("{program} verification is already marked overdue")]
+    AlreadyOverdue {
+        /// Program id.
+        program: String,
+    },
+    /// The verification round already has an open escalation case.
+    #[error("{program} verification is already escalated in {case}")]
+    AlreadyEscalated {
+        /// Program id.
+        program: String,
+        /// The open case.
+        case: String,
+    },
+    /// The agreement is already accepted.
+    #[error("agreement {agreement} is already accepted")]
+    AlreadyAccepted {
+        /// Agreement id.
+        agreement: String,
+    },
+    /// `buy` while a membership of the offer is active.
+    #[error("a membership of {offer} is active until {expires_at}; renew it instead")]
+    MembershipActive {
+        /// Offer id.
+        offer: String,
+        /// Its end.
+        expires_at: Timestamp,
+    },
+    /// `renew` without a membership of the offer.
+    #[error("there is no membership of {offer} to renew")]
+    NoMembership {
+        /// Offer id.
+        offer: String,
+    },
+    /// No support case with this id.
+    #[error("no support case {id:?}")]
+    CaseNotFound {
+        /// Case id.
+        id: String,
+    },
+    /// The support case is resolved.
+    #[error("support case {id} is resolved")]
+    CaseClosed {
+        /// Case id.
+        id: String,
+    },
+    /// A field of the command is invalid.
+    #[error("{field}: {message}")]
+    InvalidInput {
+        /// The field, as named in the command.
+        field: &'static str,
+        /// What is wrong.
         message: String,
     },
 }
 
+impl WorkflowError {
+    /// The stable snake_case code of the rule that refused.
+    pub fn rule(&self) -> &'static str {
+        match self {
+            Self::UnknownTenant { .. } => "unknown_tenant",
+            Self::TenantExists { .. } => "tenant_exists",
+            Self::UnknownProgram { .. } => "unknown_program",
+            Self::UnknownRole { .. } => "unknown_role",
+            Self::UnknownAgreement { .. } => "unknown_agreement",
+            Self::UnknownProfile { .. } => "unknown_profile",
+            Self::UnknownOffer { .. } => "unknown_offer",
+            Self::UnknownUser { .. } => "unknown_user",
+            Self::UserExists { .. } => "user_exists",
+            Self::NotEnrolled { .. } => "not_enrolled",
+            Self::AlreadyEnrolled { .. } => "already_enrolled",
+            Self::IllegalTransition { .. } => "illegal_transition",
+            Self::AppealsExhausted { .. } => "appeals_exhausted",
+            Self::AppealFirst { .. } => "appeal_first",
+            Self::NotPrimaryContact { .. } => "not_primary_contact",
+            Self::SupportOnly { .. } => "support_only",
+            Self::SupportAdminOnly { .. } => "support_admin_only",
+            Self::PartnerOnly { .. } => "partner_only",
+            Self::SystemNotAllowed { .. } => "system_not_allowed",
+            Self::RoleRequired { .. } => "role_required",
+            Self::RolesFrozen { .. } => "roles_frozen",
+            Self::Denied { .. } => "denied",
+            Self::ActionRequiredShown { .. } => "action_required_shown",
+            Self::WithinSla { .. } => "within_sla",
+            Self::AlreadyOverdue { .. } => "already_overdue",
+            Self::AlreadyEscalated { .. } => "already_escalated",
+            Self::AlreadyAccepted { .. } => "already_accepted",
+            Self::MembershipActive { .. } => "membership_active",
+            Self::NoMembership { .. } => "no_membership",
+            Self::CaseNotFound { .. } => "case_not_found",
+            Self::CaseClosed { .. } => "case_closed",
+            Self::InvalidInput { .. } => "invalid_input",
+        }
+    }
+}
+
+impl Command {
+    /// The command's stable snake_case name (its serde `type` tag).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::CreateTenant { .. } => "create_tenant",
+            Self::AddUser { .. } => "add_user",
+            Self::Enroll { .. } => "enroll",
+            Self::SubmitVerification { .. } => "submit_verification",
+            Self::StartReview { .. } => "start_review",
+            Self::Authorize { .. } => "authorize",
+            Self::Reject { .. } => "reject",
+            Self::Challenge { .. } => "challenge",
+            Self::Appeal { .. } => "appeal",
+            Self::Escalate { .. } => "escalate",
+            Self::MarkOverdue { .. } => "mark_overdue",
+            Self::SetEnrollment { .. } => "set_enrollment",
+            Self::AcceptAgreement { .. } => "accept_agreement",
+            Self::GrantRoles { .. } => "grant_roles",
+            Self::RevokeRoles { .. } => "revoke_roles",
+            Self::UpdateProfile { .. } => "update_profile",
+            Self::UpdateCapabilityScore { .. } => "update_capability_score",
+            Self::BuyMembership { .. } => "buy_membership",
+            Self::RenewMembership { .. } => "renew_membership",
+            Self::OpenCase { .. } => "open_case",
+            Self::CommentCase { .. } => "comment_case",
+            Self::ResolveCase { .. } => "resolve_case",
+        }
+    }
+}
+
+impl Event {
+    /// The event's stable snake_case name (its serde `type` tag).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::TenantCreated { .. } => "tenant_created",
+            Self::UserAdded { .. } => "user_added",
+            Self::Enrolled { .. } => "enrolled",
+            Self::EnrollmentChanged { .. } => "enrollment_changed",
+            Self::VerificationChanged { .. } => "verification_changed",
+            Self::AppealSubmitted { .. } => "appeal_submitted",
+            Self::MarkedOverdue { .. } => "marked_overdue",
+            Self::Escalated { .. } => "escalated",
+            Self::AgreementAccepted { .. } => "agreement_accepted",
+            Self::RolesGranted { .. } => "roles_granted",
+            Self::RolesRevoked { .. } => "roles_revoked",
+            Self::ProfileUpdated { .. } => "profile_updated",
+            Self::CapabilityScoreUpdated { .. } => "capability_score_updated",
+            Self::MembershipBought { .. } => "membership_bought",
+            Self::MembershipRenewed { .. } => "membership_renewed",
+            Self::CaseOpened { .. } => "case_opened",
+            Self::CaseCommented { .. } => "case_commented",
+            Self::CaseResolved { .. } => "case_resolved",
+        }
+    }
+}
+
+impl Actor {
+    /// The id recorded as the author of cases, comments and appeals: the
+    /// user's id, the staff member's id, or `system`.
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Partner { user } => user,
+            Self::Support { id, .. } => id,
+            Self::System => "system",
+        }
+    }
+}
+
 /// Checks `command` by `actor` against the rules and returns the events it causes.
+///
+/// Never changes `tenant`; fold the events with [`Tenant::apply`] to get the
+/// new state. A refused command returns the [`WorkflowError`] of the first
+/// rule that refused it. Checks run in this order: the tenant exists, the
+/// acting partner is a user of it, the command's fields and ids are valid, the
+/// actor may issue the command, and the tenant's state allows it (for partner
+/// commands gated by a catalog action, the action's [`decide`](crate::decide)
+/// comes last and lists every unmet requirement).
 pub fn execute(
     catalog: &Catalog,
     tenant: &Tenant,
@@ -362,22 +702,54 @@ pub fn execute(
     command: &Command,
     now: Timestamp,
 ) -> Result<Vec<Event>, WorkflowError> {
-    let _ = (catalog, tenant, actor, command, now);
-    todo!("helper implements")
+    execute::execute(catalog, tenant, actor, command, now)
+}
+
+/// Rebuilds a tenant's state by folding its events, each with the time it was
+/// recorded, in order.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use clearance_core::Catalog;
+/// use clearance_core::workflow::{Event, replay};
+///
+/// let catalog = Catalog::partner_center();
+/// let at = "2026-11-02T09:00:00Z".parse()?;
+/// let created = Event::TenantCreated {
+///     country: "US".into(),
+///     admin: "alice".into(),
+///     roles: vec!["global_admin".into()],
+/// };
+/// let tenant = replay(catalog, "contoso", [(created, at)])?;
+/// assert_eq!(tenant.primary_contact.as_deref(), Some("alice"));
+/// assert_eq!(tenant.version, 1);
+/// # Ok(())
+/// # }
+/// ```
+pub fn replay(
+    catalog: &Catalog,
+    id: &str,
+    events: impl IntoIterator<Item = (Event, Timestamp)>,
+) -> Result<Tenant, WorkflowError> {
+    let mut tenant = Tenant::new(id, "");
+    for (event, at) in events {
+        tenant.apply(catalog, &event, at)?;
+    }
+    Ok(tenant)
 }
 
 impl Tenant {
-    /// Folds one event, recorded at `at`, into the state.
+    /// Folds one event, recorded at `at`, into the state (`version` grows by one).
     ///
     /// Events were validated when executed; an event naming an id the catalog
-    /// no longer has is an error (the catalog changed under stored history).
+    /// no longer has, or a record the state lacks, is an error (the catalog
+    /// changed under stored history) and leaves the state unchanged.
     pub fn apply(
         &mut self,
         catalog: &Catalog,
         event: &Event,
         at: Timestamp,
     ) -> Result<(), WorkflowError> {
-        let _ = (catalog, event, at);
-        todo!("helper implements")
+        apply::apply(self, catalog, event, at)
     }
 }

@@ -1,10 +1,14 @@
 //! Access decisions: may this user of this tenant take this action now, and
 //! if not, every reason why.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{
-    Action, ActionIx, Catalog, Requirement, RequirementIx, RequirementKind, Workspace,
+    Action, ActionIx, Catalog, FixedBy, Requirement, RequirementIx, RequirementKind, Workspace,
 };
 use crate::state::{Tenant, User};
 
@@ -83,9 +87,9 @@ pub fn is_met(
         RequirementKind::CapabilityScoreAtLeast { min } => {
             tenant.capability_score.is_some_and(|score| score >= *min)
         }
-        RequirementKind::NoActiveMembership(offer) => !tenant
+        RequirementKind::NoActiveMembership(offer) => tenant
             .membership(*offer)
-            .is_some_and(|membership| now < membership.expires_at),
+            .is_none_or(|membership| membership.expires_at <= now),
         RequirementKind::MembershipInRenewalWindow(offer) => {
             tenant.membership(*offer).is_some_and(|membership| {
                 let days = catalog.offers[offer.index()].renewal_window_days;
@@ -144,3 +148,193 @@ pub fn access<'c>(
         })
         .collect()
 }
+
+/// A decision as JSON shows it (`clearance check --json`, `POST /v1/check`):
+/// `{"action", "allowed", "unmet": [...]}` with catalog ids, not indices.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionView<'c> {
+    /// The action's id.
+    pub action: Cow<'c, str>,
+    /// Whether the action is allowed.
+    pub allowed: bool,
+    /// Every unmet requirement, in catalog order.
+    pub unmet: Vec<UnmetView<'c>>,
+}
+
+/// One unmet requirement as JSON shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnmetView<'c> {
+    /// The requirement's id.
+    pub requirement: Cow<'c, str>,
+    /// Its kind (`any_role`, `enrollment`, ...).
+    pub kind: Cow<'c, str>,
+    /// Why it blocks.
+    pub reason: Cow<'c, str>,
+    /// Who can fix it.
+    pub fixed_by: FixedByView<'c>,
+    /// The next supported step.
+    pub next_step: NextStepView<'c>,
+}
+
+/// Who can fix a requirement: `{"roles": [role ids], "primary_contact", "support"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedByView<'c> {
+    /// Role ids whose holders can fix it, in catalog order.
+    pub roles: Vec<Cow<'c, str>>,
+    /// The tenant's primary contact can fix it.
+    pub primary_contact: bool,
+    /// The operator's support staff can fix it.
+    pub support: bool,
+}
+
+/// The next supported step: `{"code", "page"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStepView<'c> {
+    /// Stable step code (`check_legal_info`).
+    pub code: Cow<'c, str>,
+    /// Portal page (`/account/legal-info`).
+    pub page: Cow<'c, str>,
+}
+
+impl<'c> DecisionView<'c> {
+    /// The JSON view of `decision`, made with the catalog it was decided on.
+    pub fn new(catalog: &'c Catalog, decision: &Decision<'c>) -> Self {
+        DecisionView {
+            action: Cow::Borrowed(&decision.action.id),
+            allowed: decision.allowed(),
+            unmet: decision
+                .unmet
+                .iter()
+                .map(|unmet| UnmetView::new(catalog, unmet.requirement))
+                .collect(),
+        }
+    }
+}
+
+impl<'c> UnmetView<'c> {
+    /// The JSON view of one requirement.
+    pub fn new(catalog: &'c Catalog, requirement: &'c Requirement) -> Self {
+        UnmetView {
+            requirement: Cow::Borrowed(&requirement.id),
+            kind: Cow::Borrowed(requirement.kind.name()),
+            reason: Cow::Borrowed(&requirement.reason),
+            fixed_by: FixedByView::new(catalog, &requirement.fixed_by),
+            next_step: NextStepView {
+                code: Cow::Borrowed(&requirement.next_step.code),
+                page: Cow::Borrowed(&requirement.next_step.page),
+            },
+        }
+    }
+}
+
+impl<'c> FixedByView<'c> {
+    /// The JSON view of who can fix a requirement.
+    pub fn new(catalog: &'c Catalog, fixed_by: &FixedBy) -> Self {
+        FixedByView {
+            roles: fixed_by
+                .roles
+                .iter()
+                .map(|role| Cow::Borrowed(catalog.roles[role.index()].id.as_str()))
+                .collect(),
+            primary_contact: fixed_by.primary_contact,
+            support: fixed_by.support,
+        }
+    }
+}
+
+/// One workspace as JSON shows it (`GET /v1/tenants/{t}/access`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceAccessView<'c> {
+    /// The workspace's id.
+    pub workspace: Cow<'c, str>,
+    /// Its display name.
+    pub name: Cow<'c, str>,
+    /// Its portal page.
+    pub page: Cow<'c, str>,
+    /// Open when at least one of its actions is allowed.
+    pub open: bool,
+    /// The decision of each of its actions, in catalog order.
+    pub actions: Vec<DecisionView<'c>>,
+}
+
+impl<'c> WorkspaceAccessView<'c> {
+    /// The JSON view of one workspace's access.
+    pub fn new(catalog: &'c Catalog, access: &WorkspaceAccess<'c>) -> Self {
+        WorkspaceAccessView {
+            workspace: Cow::Borrowed(&access.workspace.id),
+            name: Cow::Borrowed(&access.workspace.name),
+            page: Cow::Borrowed(&access.workspace.page),
+            open: access.open(),
+            actions: access
+                .actions
+                .iter()
+                .map(|decision| DecisionView::new(catalog, decision))
+                .collect(),
+        }
+    }
+}
+
+/// Who can fix a requirement, in words: role names, then the primary contact,
+/// then support (`Global Admin, the primary contact or support`).
+pub fn fixed_by_text(catalog: &Catalog, fixed_by: &FixedBy) -> String {
+    let mut who: Vec<&str> = fixed_by
+        .roles
+        .iter()
+        .map(|role| catalog.roles[role.index()].name.as_str())
+        .collect();
+    if fixed_by.primary_contact {
+        who.push("the primary contact");
+    }
+    if fixed_by.support {
+        who.push("support");
+    }
+    match who.split_last() {
+        None => String::new(),
+        Some((last, [])) => (*last).to_string(),
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+impl Decision<'_> {
+    /// The decision as plain text for a person: a ✔/✘ headline, then each
+    /// unmet requirement with its reason, who can fix it and the next step.
+    pub fn explain(&self, catalog: &Catalog) -> String {
+        let action = self.action;
+        let mut text = String::new();
+        if self.allowed() {
+            let _ = writeln!(text, "✔ {} ({}): allowed", action.id, action.name);
+            return text;
+        }
+        let count = self.unmet.len();
+        let plural = if count == 1 { "" } else { "s" };
+        let _ = writeln!(
+            text,
+            "✘ {} ({}): denied, {count} unmet requirement{plural}",
+            action.id, action.name
+        );
+        for (n, unmet) in self.unmet.iter().enumerate() {
+            let requirement = unmet.requirement;
+            let _ = writeln!(text, "  {}. {}", n + 1, requirement.reason);
+            let _ = writeln!(
+                text,
+                "     requirement: {} ({})",
+                requirement.id,
+                requirement.kind.name()
+            );
+            let _ = writeln!(
+                text,
+                "     who can fix: {}",
+                fixed_by_text(catalog, &requirement.fixed_by)
+            );
+            let _ = writeln!(
+                text,
+                "     next step:   {} → {}",
+                requirement.next_step.code, requirement.next_step.page
+            );
+        }
+        text
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -22,7 +22,8 @@ pub mod state;
 pub mod workflow;
 
 pub use catalog::{Catalog, CatalogError};
-pub use decision::{Decision, Unmet, decide};
+pub use decision::{Decision, DecisionView, Unmet, WorkspaceAccess, access, decide};
 pub use diagnosis::{Diagnosis, Step, StepCode, diagnose};
+pub use scenario::{Scenario, ScenarioError};
 pub use state::{EnrollmentStatus, Tenant, User, VerificationStatus};
 pub use workflow::{Actor, Command, Event, WorkflowError};

@@ -526,5 +526,306 @@ pub struct CatalogError {
     pub message: String,
 }
 
+/// The whole catalog as JSON shows it (`clearance catalog show --json`), with
+/// ids in place of indices.
+#[derive(Clone, Debug, Serialize)]
+pub struct CatalogView<'c> {
+    /// [`Catalog::fingerprint`] as 16 hex digits.
+    pub fingerprint: String,
+    /// The vetting rules.
+    pub vetting: VettingView<'c>,
+    /// Holidays of the SLA clock, sorted.
+    pub holidays: Vec<String>,
+    /// Programs with the agreements each requires.
+    pub programs: Vec<ProgramView<'c>>,
+    /// Agreements.
+    pub agreements: Vec<NamedView<'c>>,
+    /// Profiles.
+    pub profiles: Vec<NamedView<'c>>,
+    /// Roles.
+    pub roles: Vec<NamedView<'c>>,
+    /// Offers.
+    pub offers: Vec<OfferView<'c>>,
+    /// Requirements with their kind's parameters.
+    pub requirements: Vec<RequirementView<'c>>,
+    /// Workspaces.
+    pub workspaces: Vec<WorkspaceView<'c>>,
+    /// Actions with every requirement that applies to each.
+    pub actions: Vec<ActionView<'c>>,
+}
+
+/// The vetting rules with role ids.
+#[derive(Clone, Debug, Serialize)]
+pub struct VettingView<'c> {
+    /// Business days of the verification SLA.
+    pub sla_business_days: u32,
+    /// Appeals allowed in total.
+    pub max_appeals: u8,
+    /// Roles that may appeal besides the primary contact.
+    pub appeal_roles: Vec<&'c str>,
+    /// Roles that may enroll and submit verification.
+    pub enroll_roles: Vec<&'c str>,
+}
+
+/// An item with an id and a name.
+#[derive(Clone, Debug, Serialize)]
+pub struct NamedView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// Display name.
+    pub name: &'c str,
+}
+
+/// A program with its agreement ids.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProgramView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// Display name.
+    pub name: &'c str,
+    /// Agreements it requires.
+    pub agreements: Vec<&'c str>,
+}
+
+/// An offer with its program id.
+#[derive(Clone, Debug, Serialize)]
+pub struct OfferView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// Display name.
+    pub name: &'c str,
+    /// The program it belongs to.
+    pub program: &'c str,
+    /// Days before expiry when renewal opens.
+    pub renewal_window_days: u32,
+    /// Length of a term in days.
+    pub term_days: u32,
+}
+
+/// A requirement as written in the catalog TOML.
+#[derive(Clone, Debug, Serialize)]
+pub struct RequirementView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// The kind's name.
+    pub kind: &'static str,
+    /// Roles (any_role, primary_contact_or_role).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roles: Option<Vec<&'c str>>,
+    /// Program (enrollment, verification, appeals_left).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub program: Option<&'c str>,
+    /// Statuses that satisfy it (enrollment, verification).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statuses: Option<Vec<&'static str>>,
+    /// Agreement (agreement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement: Option<&'c str>,
+    /// Profile (profile).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<&'c str>,
+    /// Offer (no_active_membership, membership_in_renewal_window).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<&'c str>,
+    /// Threshold (capability_score_at_least).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    /// Why it blocks.
+    pub reason: &'c str,
+    /// Who can fix it.
+    pub fixed_by: crate::decision::FixedByView<'c>,
+    /// The next supported step.
+    pub next_step: crate::decision::NextStepView<'c>,
+}
+
+/// A workspace with ids.
+#[derive(Clone, Debug, Serialize)]
+pub struct WorkspaceView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// Display name.
+    pub name: &'c str,
+    /// Portal page.
+    pub page: &'c str,
+    /// Parent workspace id.
+    pub parent: Option<&'c str>,
+    /// Its own requirements.
+    pub requires: Vec<&'c str>,
+}
+
+/// An action with its own and all applying requirements.
+#[derive(Clone, Debug, Serialize)]
+pub struct ActionView<'c> {
+    /// Stable id.
+    pub id: &'c str,
+    /// Display name.
+    pub name: &'c str,
+    /// Workspace id.
+    pub workspace: &'c str,
+    /// Its own requirements.
+    pub requires: Vec<&'c str>,
+    /// Every requirement that applies, in decision order.
+    pub all_requirements: Vec<&'c str>,
+}
+
+impl Catalog {
+    /// The JSON view of the whole catalog.
+    pub fn view(&self) -> CatalogView<'_> {
+        use std::borrow::Cow;
+        let role_ids = |set: Set<RoleIx>| -> Vec<&str> {
+            set.iter()
+                .map(|r| self.roles[r.index()].id.as_str())
+                .collect()
+        };
+        let requirement_ids = |list: &[RequirementIx]| -> Vec<&str> {
+            list.iter()
+                .map(|r| self.requirements[r.index()].id.as_str())
+                .collect()
+        };
+        CatalogView {
+            fingerprint: format!("{:016x}", self.fingerprint),
+            vetting: VettingView {
+                sla_business_days: self.vetting.sla_business_days,
+                max_appeals: self.vetting.max_appeals,
+                appeal_roles: role_ids(self.vetting.appeal_roles),
+                enroll_roles: role_ids(self.vetting.enroll_roles),
+            },
+            holidays: self
+                .calendar
+                .holidays()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            programs: self
+                .programs
+                .iter()
+                .map(|p| ProgramView {
+                    id: &p.id,
+                    name: &p.name,
+                    agreements: p
+                        .agreements
+                        .iter()
+                        .map(|a| self.agreements[a.index()].id.as_str())
+                        .collect(),
+                })
+                .collect(),
+            agreements: self
+                .agreements
+                .iter()
+                .map(|a| NamedView {
+                    id: &a.id,
+                    name: &a.name,
+                })
+                .collect(),
+            profiles: self
+                .profiles
+                .iter()
+                .map(|p| NamedView {
+                    id: &p.id,
+                    name: &p.name,
+                })
+                .collect(),
+            roles: self
+                .roles
+                .iter()
+                .map(|r| NamedView {
+                    id: &r.id,
+                    name: &r.name,
+                })
+                .collect(),
+            offers: self
+                .offers
+                .iter()
+                .map(|o| OfferView {
+                    id: &o.id,
+                    name: &o.name,
+                    program: &self.programs[o.program.index()].id,
+                    renewal_window_days: o.renewal_window_days,
+                    term_days: o.term_days,
+                })
+                .collect(),
+            requirements: self
+                .requirements
+                .iter()
+                .map(|r| {
+                    let mut view = RequirementView {
+                        id: &r.id,
+                        kind: r.kind.name(),
+                        roles: None,
+                        program: None,
+                        statuses: None,
+                        agreement: None,
+                        profile: None,
+                        offer: None,
+                        min: None,
+                        reason: &r.reason,
+                        fixed_by: crate::decision::FixedByView::new(self, &r.fixed_by),
+                        next_step: crate::decision::NextStepView {
+                            code: Cow::Borrowed(&r.next_step.code),
+                            page: Cow::Borrowed(&r.next_step.page),
+                        },
+                    };
+                    let program = |p: ProgramIx| Some(self.programs[p.index()].id.as_str());
+                    match &r.kind {
+                        RequirementKind::AnyRole(roles)
+                        | RequirementKind::PrimaryContactOrRole(roles) => {
+                            view.roles = Some(role_ids(*roles));
+                        }
+                        RequirementKind::Enrollment {
+                            program: p,
+                            statuses,
+                        } => {
+                            view.program = program(*p);
+                            view.statuses = Some(statuses.iter().map(|s| s.as_str()).collect());
+                        }
+                        RequirementKind::Verification {
+                            program: p,
+                            statuses,
+                        } => {
+                            view.program = program(*p);
+                            view.statuses = Some(statuses.iter().map(|s| s.as_str()).collect());
+                        }
+                        RequirementKind::Agreement(a) => {
+                            view.agreement = Some(&self.agreements[a.index()].id);
+                        }
+                        RequirementKind::Profile(p) => {
+                            view.profile = Some(&self.profiles[p.index()].id);
+                        }
+                        RequirementKind::CapabilityScoreAtLeast { min } => view.min = Some(*min),
+                        RequirementKind::NoActiveMembership(o)
+                        | RequirementKind::MembershipInRenewalWindow(o) => {
+                            view.offer = Some(&self.offers[o.index()].id);
+                        }
+                        RequirementKind::AppealsLeft(p) => view.program = program(*p),
+                    }
+                    view
+                })
+                .collect(),
+            workspaces: self
+                .workspaces
+                .iter()
+                .map(|w| WorkspaceView {
+                    id: &w.id,
+                    name: &w.name,
+                    page: &w.page,
+                    parent: w.parent.map(|p| self.workspaces[p.index()].id.as_str()),
+                    requires: requirement_ids(&w.requires),
+                })
+                .collect(),
+            actions: self
+                .actions
+                .iter()
+                .map(|a| ActionView {
+                    id: &a.id,
+                    name: &a.name,
+                    workspace: &self.workspaces[a.workspace.index()].id,
+                    requires: requirement_ids(&a.requires),
+                    all_requirements: requirement_ids(&a.all_requirements),
+                })
+                .collect(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,385 @@
+//! Drives the `clearance` binary over the example scenarios: output, JSON
+//! shape and exit codes (0 allowed, 1 denied, 2 bad input).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn clearance(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_clearance"))
+        .args(args)
+        .current_dir(repo())
+        .output()
+        .expect("the clearance binary runs");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+const SEED: &str = "scenarios/01-seed-pending-past-sla.toml";
+
+fn scratch(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("clearance-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write scratch file");
+    path
+}
+
+#[test]
+fn seed_membership_is_denied_with_both_reasons() {
+    let run = clearance(&["check", "--scenario", SEED, "--action", "membership.view"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn seed_buy_as_json() {
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        SEED,
+        "--action",
+        "membership_offers.buy",
+        "--json",
+    ]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!(json["action"], "membership_offers.buy");
+    assert_eq!(json["allowed"], false);
+    let requirements: Vec<&str> = json["unmet"]
+        .as_array()
+        .expect("unmet list")
+        .iter()
+        .map(|u| u["requirement"].as_str().expect("id"))
+        .collect();
+    assert_eq!(
+        requirements,
+        [
+            "maicpp_enrollment_active",
+            "maicpp_verification_authorized",
+            "payment_profile_complete"
+        ]
+    );
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn authorized_tenant_buy_is_disabled_only_by_the_payment_profile() {
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        "scenarios/02-authorized-buy-disabled.toml",
+        "--action",
+        "membership_offers.buy",
+    ]);
+    assert_eq!(run.code, 1);
+    insta::assert_snapshot!(run.stdout);
+}
+
+#[test]
+fn allowed_prints_a_tick_and_exits_0() {
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        "scenarios/06-healthy.toml",
+        "--action",
+        "membership_offers.renew",
+        "--json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "{\n  \"action\": \"membership_offers.renew\",\n  \"allowed\": true,\n  \"unmet\": []\n}\n"
+    );
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        "scenarios/06-healthy.toml",
+        "--action",
+        "membership.view",
+    ]);
+    assert_eq!(run.code, 0);
+    assert_eq!(run.stdout, "✔ membership.view (View Membership): allowed\n");
+}
+
+/// Every example scenario against the actions the seed talks about.
+#[test]
+fn scenario_matrix() {
+    let actions = [
+        "legal_info.view",
+        "membership.view",
+        "membership_offers.buy",
+        "membership_offers.renew",
+        "users.manage_roles",
+        "verification.appeal",
+        "support.open_case",
+    ];
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 6, "{files:?}");
+    let mut table = String::new();
+    for file in &files {
+        table.push_str(&format!("{file}\n"));
+        for action in actions {
+            let path = format!("scenarios/{file}");
+            let run = clearance(&["check", "--scenario", &path, "--action", action, "--json"]);
+            assert!(
+                run.code == 0 || run.code == 1,
+                "{file} {action}: {}",
+                run.stderr
+            );
+            let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+            assert_eq!(
+                json["allowed"] == true,
+                run.code == 0,
+                "exit code follows allowed"
+            );
+            let unmet: Vec<&str> = json["unmet"]
+                .as_array()
+                .expect("unmet")
+                .iter()
+                .map(|u| u["requirement"].as_str().expect("id"))
+                .collect();
+            let verdict = if run.code == 0 { "allowed" } else { "denied " };
+            let line = format!("  {verdict} {action:<24} {}", unmet.join(", "));
+            table.push_str(line.trim_end());
+            table.push('\n');
+        }
+    }
+    insta::assert_snapshot!(table);
+}
+
+#[test]
+fn unknown_action_is_bad_input() {
+    let run = clearance(&["check", "--scenario", SEED, "--action", "membership.buy"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "error: --action: unknown action `membership.buy` (`clearance catalog show` lists them)\n"
+    );
+}
+
+#[test]
+fn missing_scenario_file_is_bad_input() {
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        "scenarios/none.toml",
+        "--action",
+        "membership.view",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .starts_with("error: cannot read the scenario file scenarios/none.toml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn invalid_scenario_names_file_line_and_key() {
+    let text = std::fs::read_to_string(repo().join(SEED)).expect("seed");
+    let path = scratch(
+        "bad-country.toml",
+        &text.replace("country = \"US\"", "country = \"usa\""),
+    );
+    let run = clearance(&[
+        "check",
+        "--scenario",
+        path.to_str().expect("utf-8"),
+        "--action",
+        "membership.view",
+    ]);
+    assert_eq!(run.code, 2);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("country"))
+        .expect("country line")
+        + 1;
+    assert_eq!(
+        run.stderr,
+        format!(
+            "error: {}:{line}: tenant.country: `usa` is not an ISO 3166 alpha-2 code: two upper-case letters, such as \"US\"\n",
+            path.display()
+        )
+    );
+
+    let path = scratch(
+        "bad-status.toml",
+        &text.replace("\"pending_qualification\"", "\"qualifying\""),
+    );
+    let run = clearance(&["diagnose", "--scenario", path.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains(": tenant.programs.maicpp.enrollment: unknown variant `qualifying`"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = clearance(&["check", "--action", "membership.view"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--scenario <FILE>"), "{}", run.stderr);
+}
+
+#[test]
+fn catalog_validate_the_default() {
+    let run = clearance(&["catalog", "validate"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("✔ embedded catalog/partner-center.toml is valid: 3 programs"),
+        "{}",
+        run.stdout
+    );
+    let run = clearance(&["catalog", "validate", "catalog/partner-center.toml"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .starts_with("✔ catalog/partner-center.toml is valid"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn catalog_validate_reports_file_line_and_field() {
+    let text =
+        std::fs::read_to_string(repo().join("catalog/partner-center.toml")).expect("catalog");
+    let broken = text.replacen(
+        "parent = \"membership\"",
+        "parent = \"membership_offers\"",
+        1,
+    );
+    let path = scratch("cycle.toml", &broken);
+    let run = clearance(&["catalog", "validate", path.to_str().expect("utf-8")]);
+    assert_eq!(run.code, 2);
+    let line = broken
+        .lines()
+        .position(|l| l == "parent = \"membership_offers\"")
+        .expect("line")
+        + 1;
+    assert!(
+        run.stderr.starts_with(&format!(
+            "error: {}:{line}: workspace[3].parent: workspace parents form a cycle",
+            path.display()
+        )),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn another_catalog_can_be_used() {
+    let catalog = r#"
+[vetting]
+sla_business_days = 3
+max_appeals = 1
+enroll_roles = ["owner"]
+
+[[role]]
+id = "owner"
+name = "Owner"
+
+[[requirement]]
+id = "is_owner"
+kind = "any_role"
+roles = ["owner"]
+reason = "Only the owner may open the vault."
+fixed_by = { support = true }
+next_step = { code = "contact_support", page = "/support" }
+
+[[workspace]]
+id = "vault"
+name = "Vault"
+page = "/vault"
+requires = ["is_owner"]
+
+[[action]]
+id = "vault.open"
+name = "Open the vault"
+workspace = "vault"
+"#;
+    let catalog_path = scratch("vault.toml", catalog);
+    let scenario = "now = \"2026-11-24T10:00:00Z\"\n[tenant]\nid = \"t\"\ncountry = \"NL\"\n[user]\nid = \"u\"\nroles = [\"owner\"]\n";
+    let scenario_path = scratch("vault-scenario.toml", scenario);
+    let catalog_arg = catalog_path.to_str().expect("utf-8");
+    let scenario_arg = scenario_path.to_str().expect("utf-8");
+    let run = clearance(&[
+        "--catalog",
+        catalog_arg,
+        "check",
+        "--scenario",
+        scenario_arg,
+        "--action",
+        "vault.open",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout, "✔ vault.open (Open the vault): allowed\n");
+    // The default catalog's ids are unknown to it.
+    let run = clearance(&[
+        "--catalog",
+        catalog_arg,
+        "check",
+        "--scenario",
+        SEED,
+        "--action",
+        "vault.open",
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("unknown profile `tax`"),
+        "{}",
+        run.stderr
+    );
+    let run = clearance(&["--catalog", catalog_arg, "catalog", "show", "--json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json["actions"][0]["id"], "vault.open");
+    assert_eq!(json["vetting"]["max_appeals"], 1);
+}
+
+#[test]
+fn catalog_show_lists_workspaces_actions_and_requirements() {
+    let run = clearance(&["catalog", "show"]);
+    assert_eq!(run.code, 0);
+    insta::assert_snapshot!(run.stdout);
+    let run = clearance(&["catalog", "show", "--json"]);
+    assert_eq!(run.code, 0);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(json["programs"].as_array().expect("programs").len(), 3);
+    assert!(
+        json["actions"]
+            .as_array()
+            .expect("actions")
+            .iter()
+            .any(|a| a["id"] == "users.manage_roles")
+    );
+}

@@ -1,0 +1,185 @@
+//! Request extractors whose rejections are API errors naming the field.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use serde::de::DeserializeOwned;
+
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+/// The header that makes a POST safe to retry.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// A JSON body; a malformed one is a 400 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let json = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .is_some_and(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+            });
+        if !json {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "the body must be JSON (Content-Type: application/json)",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                ApiError::new(
+                    rejection.status(),
+                    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        "body_too_large"
+                    } else {
+                        "bad_request"
+                    },
+                    rejection.body_text(),
+                )
+            })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses a JSON body, naming the field of the first error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+        let path = error.path().to_string();
+        let message = error.inner().to_string();
+        ApiError::invalid(field_of(&path, &message, "body"), message)
+    })
+}
+
+/// Query parameters; a bad one is a 400 naming it.
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let deserializer =
+            serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(deserializer)
+            .map(ApiQuery)
+            .map_err(|error| {
+                let path = error.path().to_string();
+                let message = error.inner().to_string();
+                ApiError::invalid(field_of(&path, &message, "query"), message)
+            })
+    }
+}
+
+/// The field an error is about: its path, or for a missing or unknown field
+/// the name serde quotes in the message.
+fn field_of(path: &str, message: &str, root: &str) -> String {
+    let quoted = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| {
+            let start = message.find(prefix)? + prefix.len();
+            let end = message[start..].find('`')? + start;
+            Some(&message[start..end])
+        });
+    match (path, quoted) {
+        (".", Some(name)) => name.to_owned(),
+        (".", None) => root.to_owned(),
+        (path, Some(name)) if message.starts_with("missing field") => format!("{path}.{name}"),
+        (path, _) => path.to_owned(),
+    }
+}
+
+/// The authenticated principal (put there by the authentication middleware).
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "a bearer token is required",
+                )
+            })
+    }
+}
+
+/// The optional `Idempotency-Key` header.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        match parts.headers.get(IDEMPOTENCY_KEY) {
+            None => Ok(IdempotencyKey(None)),
+            Some(value) => value
+                .to_str()
+                .map(|key| IdempotencyKey(Some(key.to_owned())))
+                .map_err(|_| ApiError::invalid("Idempotency-Key", "must be printable ASCII")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_field_of_an_error_is_named() {
+        assert_eq!(
+            field_of(".", "missing field `user` at line 1", "body"),
+            "user"
+        );
+        assert_eq!(
+            field_of("checks[0]", "missing field `action`", "body"),
+            "checks[0].action"
+        );
+        assert_eq!(
+            field_of(".", "unknown field `usr`, expected one of ...", "body"),
+            "usr"
+        );
+        assert_eq!(
+            field_of("min_revision", "invalid type: string", "body"),
+            "min_revision"
+        );
+        assert_eq!(field_of(".", "EOF while parsing", "body"), "body");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Sample {
+        user: String,
+        limit: Option<u32>,
+    }
+
+    #[test]
+    fn a_bad_json_body_names_its_field() {
+        let error = parse_json::<Sample>(br#"{"user": "a", "limit": "ten"}"#).unwrap_err();
+        assert_eq!(error.detail.field.as_deref(), Some("limit"));
+        let error = parse_json::<Sample>(br#"{}"#).unwrap_err();
+        assert_eq!(error.detail.field.as_deref(), Some("user"));
+        let error = parse_json::<Sample>(br#"{"user": "a", "x": 1}"#).unwrap_err();
+        assert_eq!(error.detail.field.as_deref(), Some("x"));
+    }
+}

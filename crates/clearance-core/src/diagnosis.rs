@@ -1093,3 +1093,82 @@ fn capitalize(text: &str) -> String {
         None => String::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_joined_as_in_a_sentence() {
+        assert_eq!(join_and(&[]), "");
+        assert_eq!(join_and(&["a"]), "a");
+        assert_eq!(join_and(&["a", "b"]), "a and b");
+        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(join_or(&["a", "b", "c"]), "a, b or c");
+        assert_eq!(capitalize("a Global Admin"), "A Global Admin");
+        assert_eq!(capitalize(""), "");
+    }
+
+    #[test]
+    fn the_main_program_is_diagnosed_even_without_a_record() {
+        let catalog = Catalog::partner_center();
+        let maicpp = catalog.program_ix("maicpp").expect("maicpp");
+        let csp = catalog.program_ix("csp").expect("csp");
+        let mut tenant = Tenant::new("t", "US");
+        assert_eq!(diagnosed_programs(catalog, &tenant), [maicpp]);
+        tenant.programs.push(ProgramRecord {
+            program: csp,
+            enrollment: EnrollmentStatus::Active,
+            verification: crate::state::Verification {
+                status: VerificationStatus::Authorized,
+                submitted_at: None,
+                action_required: false,
+                reason: None,
+                documents_requested: Vec::new(),
+                appeals_used: 0,
+                appeals: Vec::new(),
+                overdue: false,
+                escalated_case: None,
+            },
+        });
+        assert_eq!(diagnosed_programs(catalog, &tenant), [maicpp, csp]);
+    }
+
+    #[test]
+    fn a_programs_focus_is_its_home_workspace_and_those_below_it() {
+        let catalog = Catalog::partner_center();
+        let tenant = Tenant::new("t", "US");
+        let user = User {
+            id: "u".into(),
+            roles: Set::EMPTY,
+        };
+        let focus_of = |program: &str| {
+            let finder = Finder {
+                catalog,
+                tenant: &tenant,
+                user: &user,
+                now: Timestamp::UNIX_EPOCH,
+                program: catalog.program_ix(program).expect("program"),
+            };
+            let focus = finder.focus();
+            let workspaces: Vec<&str> = focus
+                .workspaces
+                .iter()
+                .map(|w| catalog.workspaces[w.index()].id.as_str())
+                .collect();
+            (
+                focus.home_name(catalog).map(str::to_owned),
+                workspaces.join(","),
+            )
+        };
+        assert_eq!(
+            focus_of("maicpp"),
+            (
+                Some("Membership".to_owned()),
+                "membership,membership_offers".to_owned()
+            )
+        );
+        assert_eq!(focus_of("csp").1, "customers");
+        assert_eq!(focus_of("developer").1, "marketplace_offers");
+    }
+}

@@ -951,3 +951,45 @@ fn identifier(field: &'static str, value: &str) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifiers_refuse_empty_spaced_control_and_overlong_values() {
+        assert!(identifier("user", "alice").is_ok());
+        assert!(identifier("user", "sha256:abc-1_2").is_ok());
+        for bad in ["", "a b", "tab\there", "nul\u{0}"] {
+            let error = identifier("user", bad).expect_err(bad);
+            assert_eq!(error.rule(), "invalid_input");
+        }
+        let long = "x".repeat(ID_MAX + 1);
+        assert_eq!(
+            identifier("user", &long),
+            Err(WorkflowError::InvalidInput {
+                field: "user",
+                message: format!(
+                    "is {} characters long; at most {ID_MAX} are allowed",
+                    ID_MAX + 1
+                ),
+            })
+        );
+        assert!(identifier("user", &"x".repeat(ID_MAX)).is_ok());
+    }
+
+    #[test]
+    fn text_refuses_blank_and_overlong_values() {
+        assert!(text("body", "Hello", 5).is_ok());
+        assert_eq!(
+            text("body", " \n ", 5),
+            Err(WorkflowError::InvalidInput {
+                field: "body",
+                message: "must not be empty".into(),
+            })
+        );
+        // Characters, not bytes, are counted.
+        assert!(text("body", "ééééé", 5).is_ok());
+        assert!(text("body", "éééééé", 5).is_err());
+    }
+}

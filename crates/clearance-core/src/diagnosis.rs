@@ -588,29 +588,21 @@ impl<'a> Finder<'a> {
                 .iter()
                 .map(|p| self.catalog.profiles[p.index()].name.as_str())
                 .collect();
-            let fixers = self.fixers_of(decisions, |kind| {
-                matches!(kind, RequirementKind::Profile(_))
-            });
+            let is_profile = |kind: &RequirementKind| matches!(kind, RequirementKind::Profile(_));
+            let held_back: Vec<&str> = decisions
+                .iter()
+                .filter(|d| d.unmet.iter().any(|u| is_profile(&u.requirement.kind)))
+                .map(|d| d.action.name.as_str())
+                .collect();
             steps.push(self.step(
                 StepCode::CompleteProfile,
                 format!(
                     "Complete the {} in Account settings; {} need{} {}.{}",
                     join_and(&names),
-                    self.action_names(decisions, |kind| matches!(
-                        kind,
-                        RequirementKind::Profile(_)
-                    )),
-                    if self.count_actions(decisions, |kind| matches!(
-                        kind,
-                        RequirementKind::Profile(_)
-                    )) == 1
-                    {
-                        "s"
-                    } else {
-                        ""
-                    },
+                    join_and(&held_back),
+                    if held_back.len() == 1 { "s" } else { "" },
                     if names.len() == 1 { "it" } else { "them" },
-                    fixers
+                    self.fixers_of(decisions, is_profile)
                 ),
             ));
         }
@@ -958,31 +950,6 @@ impl<'a> Finder<'a> {
         } else {
             format!(" {} can do it.", capitalize(&who))
         }
-    }
-
-    /// The names of the actions held back by an unmet requirement of a kind.
-    fn action_names(
-        &self,
-        decisions: &[Decision<'a>],
-        kind: impl Fn(&RequirementKind) -> bool,
-    ) -> String {
-        let names: Vec<&str> = decisions
-            .iter()
-            .filter(|d| d.unmet.iter().any(|u| kind(&u.requirement.kind)))
-            .map(|d| d.action.name.as_str())
-            .collect();
-        join_and(&names)
-    }
-
-    fn count_actions(
-        &self,
-        decisions: &[Decision<'a>],
-        kind: impl Fn(&RequirementKind) -> bool,
-    ) -> usize {
-        decisions
-            .iter()
-            .filter(|d| d.unmet.iter().any(|u| kind(&u.requirement.kind)))
-            .count()
     }
 
     /// The id of a still-open case.

@@ -13,13 +13,14 @@ mod catalog;
 mod check;
 mod diagnose;
 mod input;
+mod serve;
 
 /// Who may do what in a partner program, and why not.
 #[derive(Parser, Debug)]
 #[command(name = "clearance", version, about, long_about = None)]
 struct Cli {
     /// Use this catalog TOML instead of the embedded Partner Center catalog.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, env = "CLEARANCE_CATALOG", value_name = "FILE")]
     catalog: Option<PathBuf>,
 
     #[command(subcommand)]
@@ -38,6 +39,8 @@ enum Command {
     /// Validate or show a catalog.
     #[command(subcommand)]
     Catalog(catalog::Command),
+    /// Run the HTTP service (SQLite under --data-dir, or PostgreSQL with --database).
+    Serve(serve::Args),
 }
 
 /// How a subcommand ended, for the exit code.
@@ -70,5 +73,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(catalog.get(), &args),
         Command::Diagnose(args) => diagnose::run(catalog.get(), &args),
         Command::Catalog(command) => catalog::run(&catalog, &command),
+        Command::Serve(args) => serve::run(catalog.get(), &args),
     }
 }

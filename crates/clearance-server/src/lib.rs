@@ -17,10 +17,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod demo;
 pub mod error;
+pub mod server;
 pub mod service;
+pub mod testing;
 pub mod views;
 
 pub use api::router;
 pub use auth::Principal;
+pub use server::{RunningServer, ServeConfig, ServeError, run, start};
 pub use service::{Outcome, Service, ServiceError, ServiceOptions};

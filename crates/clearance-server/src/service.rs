@@ -494,7 +494,7 @@ impl Service {
         let workspaces = decision::access(self.catalog(), &state, user, Timestamp::now())
             .iter()
             .map(|workspace| WorkspaceView {
-                id: workspace.workspace.id.clone(),
+                workspace: workspace.workspace.id.clone(),
                 name: workspace.workspace.name.clone(),
                 page: workspace.workspace.page.clone(),
                 open: workspace.open(),
@@ -530,10 +530,7 @@ impl Service {
                 .steps
                 .into_iter()
                 .map(|step| StepView {
-                    code: serde_json::to_value(step.code)
-                        .ok()
-                        .and_then(|code| code.as_str().map(str::to_owned))
-                        .unwrap_or_default(),
+                    code: step.code.as_str().to_owned(),
                     text: step.text,
                 })
                 .collect(),

@@ -23,9 +23,8 @@ pub struct CheckResult {
 pub struct UnmetView {
     /// The requirement id (`maicpp_verification_authorized`).
     pub requirement: String,
-    /// What kind of criterion it is (`role`, `enrollment`, `verification`, `agreement`,
-    /// `profile`, `capability_score`, `no_active_membership`, `renewal_window`,
-    /// `primary_contact_or_role`, `appeals_left`).
+    /// What kind of criterion it is (`any_role`, `enrollment`, `verification`, ...:
+    /// the core's requirement kind names).
     pub kind: String,
     /// Why it blocks, one sentence for the user.
     pub reason: String,
@@ -70,7 +69,7 @@ pub struct AccessView {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WorkspaceView {
     /// Workspace id (`membership`).
-    pub id: String,
+    pub workspace: String,
     /// Display name.
     pub name: String,
     /// Portal page path.
@@ -366,59 +365,48 @@ pub struct SweepReport {
 }
 
 impl CheckResult {
-    /// The wire form of a core decision, ids resolved through `catalog`.
+    /// The wire form of a core decision (the core's [`DecisionView`] made owned).
+    ///
+    /// [`DecisionView`]: clearance_core::decision::DecisionView
     pub fn from_decision(
         catalog: &clearance_core::Catalog,
         decision: &clearance_core::Decision<'_>,
     ) -> CheckResult {
+        CheckResult::from(clearance_core::decision::DecisionView::new(
+            catalog, decision,
+        ))
+    }
+}
+
+impl From<clearance_core::decision::DecisionView<'_>> for CheckResult {
+    fn from(view: clearance_core::decision::DecisionView<'_>) -> Self {
         CheckResult {
-            action: decision.action.id.clone(),
-            allowed: decision.allowed(),
-            unmet: decision
-                .unmet
-                .iter()
-                .map(|unmet| UnmetView::from_requirement(catalog, unmet.requirement))
-                .collect(),
+            action: view.action.into_owned(),
+            allowed: view.allowed,
+            unmet: view.unmet.into_iter().map(UnmetView::from).collect(),
         }
     }
 }
 
-impl UnmetView {
-    /// The wire form of one unmet requirement.
-    pub fn from_requirement(
-        catalog: &clearance_core::Catalog,
-        requirement: &clearance_core::catalog::Requirement,
-    ) -> UnmetView {
-        use clearance_core::catalog::RequirementKind;
-        let kind = match requirement.kind {
-            RequirementKind::AnyRole(_) => "role",
-            RequirementKind::Enrollment { .. } => "enrollment",
-            RequirementKind::Verification { .. } => "verification",
-            RequirementKind::Agreement(_) => "agreement",
-            RequirementKind::Profile(_) => "profile",
-            RequirementKind::CapabilityScoreAtLeast { .. } => "capability_score",
-            RequirementKind::NoActiveMembership(_) => "no_active_membership",
-            RequirementKind::MembershipInRenewalWindow(_) => "renewal_window",
-            RequirementKind::PrimaryContactOrRole(_) => "primary_contact_or_role",
-            RequirementKind::AppealsLeft(_) => "appeals_left",
-        };
+impl From<clearance_core::decision::UnmetView<'_>> for UnmetView {
+    fn from(view: clearance_core::decision::UnmetView<'_>) -> Self {
         UnmetView {
-            requirement: requirement.id.clone(),
-            kind: kind.to_owned(),
-            reason: requirement.reason.clone(),
+            requirement: view.requirement.into_owned(),
+            kind: view.kind.into_owned(),
+            reason: view.reason.into_owned(),
             fixed_by: FixedByView {
-                roles: requirement
+                roles: view
                     .fixed_by
                     .roles
-                    .iter()
-                    .map(|role| catalog.roles[role.index()].id.clone())
+                    .into_iter()
+                    .map(|role| role.into_owned())
                     .collect(),
-                primary_contact: requirement.fixed_by.primary_contact,
-                support: requirement.fixed_by.support,
+                primary_contact: view.fixed_by.primary_contact,
+                support: view.fixed_by.support,
             },
             next_step: NextStepView {
-                code: requirement.next_step.code.clone(),
-                page: requirement.next_step.page.clone(),
+                code: view.next_step.code.into_owned(),
+                page: view.next_step.page.into_owned(),
             },
         }
     }

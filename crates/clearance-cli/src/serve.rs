@@ -1,0 +1,154 @@
+//! `clearance serve`: run the HTTP service (and, with `--demo`, seed the demo
+//! tenants and print their tokens) until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use clearance_core::Catalog;
+use clearance_server::server::{RunningServer, ServeConfig};
+
+use crate::Outcome;
+
+/// `clearance serve` flags; each also reads a `CLEARANCE_*` environment variable.
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// Address and port to listen on.
+    #[arg(long, env = "CLEARANCE_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+
+    /// Directory of the embedded SQLite store (the file `clearance.db` inside; created if missing).
+    #[arg(
+        long,
+        env = "CLEARANCE_DATA_DIR",
+        default_value = "./data",
+        value_name = "DIR"
+    )]
+    data_dir: PathBuf,
+
+    /// PostgreSQL URL (`postgres://user@host/db`); overrides --data-dir. Several servers may share one.
+    #[arg(long, env = "CLEARANCE_DATABASE", value_name = "URL")]
+    database: Option<String>,
+
+    /// Seed the demo tenants once (kept across restarts) and print the URL and demo tokens.
+    #[arg(long, env = "CLEARANCE_DEMO")]
+    demo: bool,
+
+    /// How often the SLA sweeper marks overdue verifications, e.g. `60s`, `5m`; `0` disables it.
+    #[arg(long, env = "CLEARANCE_SWEEP_INTERVAL", default_value = "60s", value_parser = parse_interval)]
+    sweep_interval: Duration,
+
+    /// Log format on stderr; the level comes from RUST_LOG (default `info`).
+    #[arg(long, env = "CLEARANCE_LOG_FORMAT", value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Runs the server until a shutdown signal.
+pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
+    init_logs(args.log_format);
+    let store = match &args.database {
+        Some(url) => url.clone(),
+        None => args
+            .data_dir
+            .join("clearance.db")
+            .to_str()
+            .context("--data-dir must be valid UTF-8")?
+            .to_owned(),
+    };
+    let mut config = ServeConfig::new(args.listen, store, Arc::new(catalog.clone()));
+    config.demo = args.demo;
+    config.sweep_interval = (!args.sweep_interval.is_zero()).then_some(args.sweep_interval);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    // The portal's routes merge here: `clearance_server::server::run(config, portal_router, ..)`.
+    let extra = axum::Router::new();
+    runtime.block_on(clearance_server::server::run(config, extra, print_banner))?;
+    Ok(Outcome::Done)
+}
+
+fn print_banner(server: &RunningServer) {
+    println!("clearance is serving at {}", server.url());
+    println!(
+        "  API: {0}/v1   OpenAPI: {0}/openapi.json   metrics: {0}/metrics",
+        server.url()
+    );
+    if let Some(tokens) = &server.demo {
+        println!("\nDemo tokens (Authorization: Bearer <token>; for local demos only):");
+        for demo in [&tokens.support_agent, &tokens.support_admin]
+            .into_iter()
+            .chain(&tokens.partners)
+        {
+            let who = match &demo.principal {
+                clearance_server::Principal::Staff { id, .. } => format!("staff {id}"),
+                clearance_server::Principal::Partner { tenant, user } => format!("{tenant}/{user}"),
+            };
+            println!("  {who:<16} {}  ({})", demo.token, demo.about);
+        }
+        println!(
+            "\nTry: curl -s -H 'Authorization: Bearer {}' '{}/v1/tenants/contoso/diagnosis'",
+            tokens.partners[0].token,
+            server.url()
+        );
+    }
+    println!("\nPress Ctrl-C to stop.");
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (only in tests) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Text => builder.try_init(),
+        LogFormat::Json => builder.json().try_init(),
+    };
+}
+
+/// `90`, `90s`, `5m`, `1h`, `250ms`.
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = text
+        .find(|c: char| !c.is_ascii_digit())
+        .map_or((text, "s"), |at| text.split_at(at));
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 60s, 5m or 1h"))?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(value)),
+        "s" => Ok(Duration::from_secs(value)),
+        "m" => Ok(Duration::from_secs(value * 60)),
+        "h" => Ok(Duration::from_secs(value * 3600)),
+        other => Err(format!("unknown unit `{other}` (use ms, s, m or h)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn intervals_parse_with_units() {
+        assert_eq!(parse_interval("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_interval("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse_interval("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_interval("0"), Ok(Duration::ZERO));
+        assert!(parse_interval("soon").is_err());
+        assert!(parse_interval("5d").is_err());
+    }
+}

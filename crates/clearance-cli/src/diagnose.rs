@@ -38,11 +38,12 @@ fn render(diagnosis: &Diagnosis) -> String {
     }
     text.push_str("Next steps:\n");
     for (n, step) in diagnosis.steps.iter().enumerate() {
-        let code = serde_json::to_value(step.code)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        text.push_str(&format!("  {}. [{code}] {}\n", n + 1, step.text));
+        text.push_str(&format!(
+            "  {}. [{}] {}\n",
+            n + 1,
+            step.code.as_str(),
+            step.text
+        ));
     }
     text
 }

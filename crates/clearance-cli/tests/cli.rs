@@ -383,3 +383,71 @@ fn catalog_show_lists_workspaces_actions_and_requirements() {
             .any(|a| a["id"] == "users.manage_roles")
     );
 }
+
+#[test]
+fn seed_diagnosis_is_legal_info_verification_summary_then_support() {
+    let run = clearance(&["diagnose", "--scenario", SEED]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    insta::assert_snapshot!(run.stdout);
+    let run = clearance(&["diagnose", "--scenario", SEED, "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let object = json.as_object().expect("an object");
+    assert_eq!(object.keys().collect::<Vec<_>>(), ["cause", "steps"]);
+    let codes: Vec<&str> = json["steps"]
+        .as_array()
+        .expect("steps")
+        .iter()
+        .map(|step| {
+            let keys: Vec<&String> = step.as_object().expect("step object").keys().collect();
+            assert_eq!(keys, ["code", "text"]);
+            step["code"].as_str().expect("code")
+        })
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "check_legal_info",
+            "review_verification_summary",
+            "contact_support"
+        ]
+    );
+}
+
+/// The step codes each example scenario's diagnosis gives.
+#[test]
+fn diagnosis_codes_of_every_scenario() {
+    let mut files: Vec<String> = std::fs::read_dir(repo().join("scenarios"))
+        .expect("scenarios/")
+        .map(|entry| {
+            entry
+                .expect("entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|name| name.ends_with(".toml"))
+        .collect();
+    files.sort();
+    let mut table = String::new();
+    for file in &files {
+        let run = clearance(&[
+            "diagnose",
+            "--scenario",
+            &format!("scenarios/{file}"),
+            "--json",
+        ]);
+        assert_eq!(run.code, 0, "{file}: {}", run.stderr);
+        let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+        let codes: Vec<&str> = json["steps"]
+            .as_array()
+            .expect("steps")
+            .iter()
+            .map(|step| step["code"].as_str().expect("code"))
+            .collect();
+        let line = format!("{file}: {}", codes.join(", "));
+        table.push_str(line.trim_end());
+        table.push('\n');
+    }
+    insta::assert_snapshot!(table);
+}

@@ -1,0 +1,91 @@
+//! `decide` and `access` on the default catalog: an allowed case, the seed's
+//! denial with its full explanation, and every action for one user.
+
+use std::hint::black_box;
+
+use clearance_core::decision::DecisionView;
+use clearance_core::{Catalog, Scenario, access, decide};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+fn scenario(catalog: &Catalog, name: &str, text: &str) -> Scenario {
+    Scenario::from_toml(catalog, name, text).expect("example scenarios are valid")
+}
+
+fn bench(c: &mut Criterion) {
+    let catalog = Catalog::partner_center();
+    let seed = scenario(
+        catalog,
+        "01",
+        include_str!("../../../scenarios/01-seed-pending-past-sla.toml"),
+    );
+    let healthy = scenario(
+        catalog,
+        "06",
+        include_str!("../../../scenarios/06-healthy.toml"),
+    );
+    let buy = catalog
+        .action_ix("membership_offers.buy")
+        .expect("buy action");
+    let renew = catalog
+        .action_ix("membership_offers.renew")
+        .expect("renew action");
+
+    let allowed = decide(catalog, &healthy.tenant, &healthy.user, renew, healthy.now);
+    assert!(allowed.allowed(), "the allowed case must be allowed");
+    let denied = decide(catalog, &seed.tenant, &seed.user, buy, seed.now);
+    assert_eq!(denied.unmet.len(), 3, "the denied case lists three reasons");
+
+    c.bench_function("decide/allowed (healthy, membership_offers.renew)", |b| {
+        b.iter(|| {
+            decide(
+                catalog,
+                black_box(&healthy.tenant),
+                black_box(&healthy.user),
+                black_box(renew),
+                black_box(healthy.now),
+            )
+        })
+    });
+    c.bench_function(
+        "decide/denied, 3 unmet (seed, membership_offers.buy)",
+        |b| {
+            b.iter(|| {
+                decide(
+                    catalog,
+                    black_box(&seed.tenant),
+                    black_box(&seed.user),
+                    black_box(buy),
+                    black_box(seed.now),
+                )
+            })
+        },
+    );
+    c.bench_function(
+        "decide+json view/denied (seed, membership_offers.buy)",
+        |b| {
+            b.iter(|| {
+                let decision = decide(
+                    catalog,
+                    black_box(&seed.tenant),
+                    black_box(&seed.user),
+                    black_box(buy),
+                    black_box(seed.now),
+                );
+                DecisionView::new(catalog, &decision)
+            })
+        },
+    );
+    c.bench_function("access/every action for one user (seed)", |b| {
+        b.iter(|| {
+            access(
+                catalog,
+                black_box(&seed.tenant),
+                black_box(&seed.user),
+                black_box(seed.now),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -34,7 +34,18 @@ pub(crate) struct PostgresStore {
     pool: PgPool,
     writer: mpsc::Sender<Command<Infallible>>,
     signal: Arc<RevisionSignal>,
-    tasks: Mutex<Vec<JoinHandle<()>>>,
+    writer_task: Mutex<Option<JoinHandle<()>>>,
+    /// The listener and the poller: they run until aborted.
+    watchers: Vec<JoinHandle<()>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        // The writer stops by itself once its queue is closed and drained.
+        for watcher in &self.watchers {
+            watcher.abort();
+        }
+    }
 }
 
 impl PostgresStore {
@@ -67,8 +78,8 @@ impl PostgresStore {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(&channel).await?;
         let (sender, commands) = mpsc::channel(WRITE_QUEUE);
-        let tasks = vec![
-            tokio::spawn(run_writer(pool.clone(), commands, signal.clone(), channel)),
+        let writer_task = tokio::spawn(run_writer(pool.clone(), commands, signal.clone(), channel));
+        let watchers = vec![
             tokio::spawn(run_listener(listener, signal.clone())),
             tokio::spawn(run_poller(
                 pool.clone(),
@@ -81,7 +92,8 @@ impl PostgresStore {
             pool,
             writer: sender,
             signal,
-            tasks: Mutex::new(tasks),
+            writer_task: Mutex::new(Some(writer_task)),
+            watchers,
         })
     }
 
@@ -106,9 +118,11 @@ impl PostgresStore {
         if self.writer.send(Command::Shutdown(done)).await.is_ok() {
             let _ = finished.await;
         }
-        for task in self.tasks.lock().await.drain(..) {
-            task.abort();
-            let _ = task.await;
+        if let Some(writer) = self.writer_task.lock().await.take() {
+            let _ = writer.await;
+        }
+        for watcher in &self.watchers {
+            watcher.abort();
         }
         self.pool.close().await;
     }

@@ -87,10 +87,17 @@ impl SqliteStore {
         let revision: i64 = sqlx::query_scalar("SELECT revision FROM clearance_meta WHERE id = 1")
             .fetch_one(&mut writer)
             .await?;
+        // A deep row channel lets the start-up stream run ahead of its consumer instead of
+        // handing every row over between threads one at a time.
         let readers = SqlitePoolOptions::new()
             .max_connections(options.max_connections.max(1))
             .min_connections(1)
-            .connect_with(connect)
+            // Reading through a memory map spares start-up a copy per page from the OS cache.
+            .connect_with(
+                connect
+                    .row_buffer_size(4096)
+                    .pragma("mmap_size", "4294967296"),
+            )
             .await?;
         let signal = Arc::new(RevisionSignal::new(to_u64(revision, "global revision")?));
         let (sender, commands) = mpsc::channel(WRITE_QUEUE);

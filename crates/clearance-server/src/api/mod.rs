@@ -130,6 +130,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// `/readyz` and `/metrics`. Merge the portal's routes into it with
 /// `router(service).merge(portal)`.
 pub fn router(service: Service) -> Router {
+    // Install the recorder before the first request counts anything.
+    metrics_handle();
     let state = AppState { service };
     let (v1, api) = v1();
     let api = Arc::new(api);

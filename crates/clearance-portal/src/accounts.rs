@@ -1,0 +1,205 @@
+//! Sign-in accounts: argon2id password hashes kept in the store's password
+//! table, checking a password, and the demo logins `clearance serve --demo`
+//! prints.
+//!
+//! Hashing and verifying run on the blocking pool: argon2id is deliberately
+//! slow (19 MiB, two passes) and must not stall the async workers.
+
+use std::sync::OnceLock;
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use clearance_core::workflow::SupportRole;
+use clearance_server::{Principal, Service, ServiceError};
+
+use crate::random;
+
+/// The shortest password an account may have.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// A sign-in created for the demo: what to type on `/login`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoLogin {
+    /// The sign-in name (`alice@contoso`, `agent@support`).
+    pub login: String,
+    /// The password, generated afresh each time the demo is seeded.
+    pub password: String,
+    /// Who this is, for the printed list (`contoso: tenant admin (primary contact)`).
+    pub description: String,
+}
+
+/// The argon2id PHC hash of `password` with a fresh random salt.
+pub async fn hash_password(password: &str) -> String {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        getrandom::fill(&mut salt).expect("the operating system's random source is available");
+        let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .expect("argon2id with default parameters hashes any password")
+            .to_string()
+    })
+    .await
+    .expect("the hashing task does not panic")
+}
+
+/// Whether `password` matches the PHC hash `phc` (a malformed hash never matches).
+pub async fn verify_password(password: &str, phc: &str) -> bool {
+    let password = password.to_owned();
+    let phc = phc.to_owned();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&phc).is_ok_and(|hash| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &hash)
+                .is_ok()
+        })
+    })
+    .await
+    .expect("the verifying task does not panic")
+}
+
+/// Spends the same work as a real check when the login does not exist, so the
+/// answer's timing does not tell which logins exist.
+pub(crate) async fn verify_against_nothing(password: &str) {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    let phc = match DUMMY.get() {
+        Some(phc) => phc.clone(),
+        None => {
+            let phc = hash_password("not the password of any account").await;
+            DUMMY.get_or_init(|| phc).clone()
+        }
+    };
+    let _ = verify_password(password, &phc).await;
+}
+
+/// Creates or replaces the sign-in `login` for `principal` with `password`.
+///
+/// A partner principal must name an existing user of an existing tenant; the
+/// login is stored lower-case. Refused with `Invalid` naming `login` or
+/// `password` when either is unusable.
+pub async fn set_password(
+    service: &Service,
+    login: &str,
+    principal: &Principal,
+    password: &str,
+) -> Result<(), ServiceError> {
+    let login = normalize_login(login);
+    if login.is_empty() || login.len() > 128 || login.chars().any(char::is_whitespace) {
+        return Err(ServiceError::Invalid {
+            field: "login".to_owned(),
+            message: "must be 1-128 characters without spaces".to_owned(),
+        });
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ServiceError::Invalid {
+            field: "password".to_owned(),
+            message: format!("must have at least {MIN_PASSWORD_CHARS} characters"),
+        });
+    }
+    let tenant = match principal {
+        Principal::Partner { tenant, user } => {
+            let admin = seeding_staff();
+            let state = service.tenant(&admin, tenant, None).await?;
+            if state.user(user).is_none() {
+                return Err(ServiceError::NotFound {
+                    what: "user",
+                    id: user.clone(),
+                });
+            }
+            Some(tenant.as_str())
+        }
+        Principal::Staff { .. } => None,
+    };
+    let phc = hash_password(password).await;
+    let value = serde_json::to_value(principal).expect("a principal serializes");
+    service
+        .store()
+        .put_password(&login, tenant, &phc, value)
+        .await?;
+    Ok(())
+}
+
+/// Gives every tenant's primary contact a sign-in (`user@tenant`), plus one
+/// other user of the tenant where it has one, plus a support agent
+/// (`agent@support`), each with a fresh random password; returns them to print.
+pub async fn seed_demo_logins(service: &Service) -> Result<Vec<DemoLogin>, ServiceError> {
+    let admin = seeding_staff();
+    let mut logins = Vec::new();
+    for tenant in service.tenants(&admin)? {
+        let users = service.users(&admin, &tenant.id, None).await?;
+        let primary = users.iter().find(|user| user.primary_contact);
+        let other = users.iter().find(|user| !user.primary_contact);
+        for (user, what) in [(primary, "tenant admin (primary contact)"), (other, "user")] {
+            let Some(user) = user else { continue };
+            let login = format!("{}@{}", user.id, tenant.id);
+            let password = random::password();
+            let principal = Principal::Partner {
+                tenant: tenant.id.clone(),
+                user: user.id.clone(),
+            };
+            set_password(service, &login, &principal, &password).await?;
+            let roles = if user.roles.is_empty() {
+                "no roles".to_owned()
+            } else {
+                user.roles.join(", ")
+            };
+            logins.push(DemoLogin {
+                login,
+                password,
+                description: format!("{}: {what}; {roles}", tenant.id),
+            });
+        }
+    }
+    let password = random::password();
+    let agent = Principal::Staff {
+        id: "agent".to_owned(),
+        role: SupportRole::SupportAgent,
+    };
+    set_password(service, "agent@support", &agent, &password).await?;
+    logins.push(DemoLogin {
+        login: "agent@support".to_owned(),
+        password,
+        description: "operator: support agent (verification queue, cases)".to_owned(),
+    });
+    Ok(logins)
+}
+
+/// The login as stored and looked up: trimmed and lower-case.
+pub(crate) fn normalize_login(login: &str) -> String {
+    login.trim().to_lowercase()
+}
+
+/// The principal the portal reads tenants as while creating sign-ins.
+fn seeding_staff() -> Principal {
+    Principal::Staff {
+        id: "portal".to_owned(),
+        role: SupportRole::SupportAdmin,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_password_verifies_only_against_its_own_hash() {
+        let phc = hash_password("correct horse battery").await;
+        assert!(phc.starts_with("$argon2id$"), "{phc}");
+        assert!(verify_password("correct horse battery", &phc).await);
+        assert!(!verify_password("correct horse batterY", &phc).await);
+        assert!(!verify_password("correct horse battery", "not a hash").await);
+    }
+
+    #[tokio::test]
+    async fn the_same_password_hashes_differently_each_time() {
+        let a = hash_password("the same password").await;
+        let b = hash_password("the same password").await;
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn logins_are_trimmed_and_lower_case() {
+        assert_eq!(normalize_login("  Alice@Contoso "), "alice@contoso");
+    }
+}

@@ -351,9 +351,7 @@ impl Service {
                 message: "only a support admin may issue tokens".to_owned(),
             });
         }
-        if let Principal::Partner { tenant, .. } = &principal {
-            self.reachable(admin, tenant)?;
-        }
+        self.check_principal(&principal)?;
         if let Some(key) = idempotency_key {
             validate_idempotency_key(key)?;
             let request = serde_json::to_string(&principal).expect("a principal serializes");
@@ -385,6 +383,17 @@ impl Service {
         token: &str,
         principal: &Principal,
     ) -> Result<(), ServiceError> {
+        self.check_principal(principal)?;
+        let value = serde_json::to_value(principal).expect("a principal serializes");
+        self.inner
+            .store
+            .put_token(&auth::token_hash(token), value)
+            .await?;
+        Ok(())
+    }
+
+    /// A partner principal must name an existing user of an existing tenant.
+    fn check_principal(&self, principal: &Principal) -> Result<(), ServiceError> {
         if let Principal::Partner { tenant, user } = principal {
             let state = self
                 .cached(tenant)
@@ -396,11 +405,6 @@ impl Service {
                 });
             }
         }
-        let value = serde_json::to_value(principal).expect("a principal serializes");
-        self.inner
-            .store
-            .put_token(&auth::token_hash(token), value)
-            .await?;
         Ok(())
     }
 
@@ -419,8 +423,14 @@ impl Service {
             .lock()
             .expect("token cache lock is not poisoned")
             .remove(&hash);
-        self.inner.store.revoke_token(&hash).await?;
-        Ok(())
+        match self.inner.store.revoke_token(&hash).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::NotFound { .. }) => Err(ServiceError::NotFound {
+                what: "token",
+                id: "(the token given)".to_owned(),
+            }),
+            Err(error) => Err(error.into()),
+        }
     }
 
     // ---- decisions --------------------------------------------------------

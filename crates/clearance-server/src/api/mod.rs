@@ -311,4 +311,66 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn every_schema_reference_in_the_openapi_document_resolves() {
+        let document = serde_json::to_value(openapi()).expect("the document serializes");
+        let schemas = document["components"]["schemas"]
+            .as_object()
+            .expect("component schemas");
+        let mut references = Vec::new();
+        collect_refs(&document, &mut references);
+        assert!(references.len() > 20, "{references:?}");
+        for reference in references {
+            let name = reference
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("unexpected reference {reference}"));
+            assert!(schemas.contains_key(name), "{reference} does not resolve");
+        }
+    }
+
+    #[test]
+    fn every_operation_under_a_tenant_declares_the_tenant_parameter_and_a_404() {
+        let document = serde_json::to_value(openapi()).expect("the document serializes");
+        for (path, operations) in document["paths"].as_object().expect("paths") {
+            for (method, operation) in operations.as_object().expect("operations") {
+                let parameters: Vec<&str> = operation["parameters"]
+                    .as_array()
+                    .map(|list| list.iter().filter_map(|p| p["name"].as_str()).collect())
+                    .unwrap_or_default();
+                if path.contains("{tenant}") {
+                    assert!(parameters.contains(&"tenant"), "{method} {path}");
+                    assert!(
+                        operation["responses"].get("404").is_some(),
+                        "{method} {path} documents no 404"
+                    );
+                }
+                if method == "post" && !path.starts_with("/v1/check") && !path.ends_with("/revoke")
+                {
+                    assert!(
+                        parameters.contains(&"Idempotency-Key"),
+                        "{method} {path} does not document Idempotency-Key"
+                    );
+                }
+            }
+        }
+    }
+
+    fn collect_refs(value: &serde_json::Value, out: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, value) in map {
+                    if key == "$ref" {
+                        out.extend(value.as_str().map(str::to_owned));
+                    } else {
+                        collect_refs(value, out);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => {
+                items.iter().for_each(|item| collect_refs(item, out))
+            }
+            _ => {}
+        }
+    }
 }

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use clearance_core::workflow::{Command, SupportRole};
 use clearance_core::Catalog;
+use clearance_core::workflow::{Command, SupportRole};
 use clearance_portal::PortalOptions;
 use clearance_server::{Principal, Service, ServiceOptions};
 use jiff::{SignedDuration, Timestamp};
@@ -104,7 +104,13 @@ fn admin() -> Principal {
     }
 }
 
-async fn run(service: &Service, principal: &Principal, tenant: &str, command: Command, at: Timestamp) {
+async fn run(
+    service: &Service,
+    principal: &Principal,
+    tenant: &str,
+    command: Command,
+    at: Timestamp,
+) {
     service
         .execute_at(principal, tenant, command, None, at)
         .await
@@ -131,7 +137,16 @@ async fn build_tenants(service: &Service) {
         earlier,
     )
     .await;
-    run(service, &alice, "contoso", Command::Enroll { program: "maicpp".into() }, earlier).await;
+    run(
+        service,
+        &alice,
+        "contoso",
+        Command::Enroll {
+            program: "maicpp".into(),
+        },
+        earlier,
+    )
+    .await;
     run(
         service,
         &alice,
@@ -147,7 +162,9 @@ async fn build_tenants(service: &Service) {
         service,
         &alice,
         "contoso",
-        Command::SubmitVerification { program: "maicpp".into() },
+        Command::SubmitVerification {
+            program: "maicpp".into(),
+        },
         submitted,
     )
     .await;
@@ -165,16 +182,36 @@ async fn build_tenants(service: &Service) {
         earlier,
     )
     .await;
-    run(service, &frank, "fabrikam", Command::Enroll { program: "maicpp".into() }, earlier).await;
     run(
         service,
         &frank,
         "fabrikam",
-        Command::SubmitVerification { program: "maicpp".into() },
+        Command::Enroll {
+            program: "maicpp".into(),
+        },
         earlier,
     )
     .await;
-    run(service, &staff(), "fabrikam", Command::Authorize { program: "maicpp".into() }, submitted).await;
+    run(
+        service,
+        &frank,
+        "fabrikam",
+        Command::SubmitVerification {
+            program: "maicpp".into(),
+        },
+        earlier,
+    )
+    .await;
+    run(
+        service,
+        &staff(),
+        "fabrikam",
+        Command::Authorize {
+            program: "maicpp".into(),
+        },
+        submitted,
+    )
+    .await;
     run(
         service,
         &frank,

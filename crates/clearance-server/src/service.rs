@@ -1417,21 +1417,25 @@ impl Service {
         let fingerprint = self.catalog().fingerprint();
         let mut count = 0usize;
         while let Some(history) = loader.next().await? {
-            let snapshot = history.snapshot.and_then(|snapshot| {
-                serde_json::from_value::<SnapshotState>(snapshot.state)
-                    .ok()
-                    .filter(|state| {
-                        state.fingerprint == fingerprint && state.tenant.version == snapshot.version
-                    })
-                    .map(|state| state.tenant)
-            });
-            let (mut state, events) = match snapshot {
-                Some(state) => (state, history.events),
-                // No usable snapshot (none, or taken under another catalog): replay all.
-                None => (
-                    Tenant::new(history.tenant.clone(), ""),
-                    self.all_events(&history.tenant).await?,
-                ),
+            let (mut state, events) = match history.snapshot {
+                // Every event from the first.
+                None => (Tenant::new(history.tenant.clone(), ""), history.events),
+                Some(snapshot) => {
+                    let usable = serde_json::from_value::<SnapshotState>(snapshot.state)
+                        .ok()
+                        .filter(|state| {
+                            state.fingerprint == fingerprint
+                                && state.tenant.version == snapshot.version
+                        });
+                    match usable {
+                        Some(usable) => (usable.tenant, history.events),
+                        // Taken under another catalog (its indices differ): replay all.
+                        None => (
+                            Tenant::new(history.tenant.clone(), ""),
+                            self.all_events(&history.tenant).await?,
+                        ),
+                    }
+                }
             };
             for event in &events {
                 if event.seq != state.version + 1 {

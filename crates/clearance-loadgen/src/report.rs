@@ -1,0 +1,153 @@
+//! Turning tallies into figures: requests per second, latency percentiles, and
+//! the ratio of `/v1/check` to the ceiling, as a plain table and as Markdown.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use crate::load::Tally;
+
+/// The figures of one endpoint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    /// `POST /v1/check`.
+    pub endpoint: String,
+    /// Successful measured answers.
+    pub requests: u64,
+    /// Successful measured answers per second.
+    pub per_second: f64,
+    /// Median latency, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile latency, microseconds.
+    pub p99_us: f64,
+    /// 99.9th percentile latency, microseconds.
+    pub p999_us: f64,
+    /// Highest latency, microseconds.
+    pub max_us: f64,
+    /// Failed or wrong answers.
+    pub errors: u64,
+}
+
+impl Summary {
+    /// The figures of `tally` over `measured` time.
+    pub fn new(endpoint: &str, tally: &Tally, measured: Duration) -> Summary {
+        let latency = &tally.latency;
+        let micros = |nanos: u64| nanos as f64 / 1000.0;
+        let requests = latency.len();
+        Summary {
+            endpoint: endpoint.to_owned(),
+            requests,
+            per_second: requests as f64 / measured.as_secs_f64(),
+            p50_us: micros(latency.value_at_quantile(0.50)),
+            p99_us: micros(latency.value_at_quantile(0.99)),
+            p999_us: micros(latency.value_at_quantile(0.999)),
+            max_us: micros(latency.max()),
+            errors: tally.errors,
+        }
+    }
+}
+
+/// A plain-text table, one row per endpoint.
+pub fn table(summaries: &[Summary]) -> String {
+    let mut out = format!(
+        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>7}\n",
+        "endpoint", "requests", "req/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "errors"
+    );
+    for summary in summaries {
+        let _ = writeln!(
+            out,
+            "{:<16} {:>10} {:>10.0} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>7}",
+            summary.endpoint,
+            summary.requests,
+            summary.per_second,
+            summary.p50_us,
+            summary.p99_us,
+            summary.p999_us,
+            summary.max_us,
+            summary.errors
+        );
+    }
+    out
+}
+
+/// How `check` compares with the ceiling: its share of the ceiling's
+/// throughput and how many times the ceiling's p50 and p99 it takes.
+pub fn ratio_line(check: &Summary, ceiling: &Summary) -> String {
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    format!(
+        "{} vs {}: {:.0}% of the ceiling's requests/s; p50 {:.2}x, p99 {:.2}x the ceiling's",
+        check.endpoint,
+        ceiling.endpoint,
+        100.0 * ratio(check.per_second, ceiling.per_second),
+        ratio(check.p50_us, ceiling.p50_us),
+        ratio(check.p99_us, ceiling.p99_us),
+    )
+}
+
+/// Markdown table rows for BENCHMARKS.md.
+pub fn markdown(summaries: &[Summary], connections: usize) -> String {
+    let mut out = String::from(
+        "| endpoint | connections | requests/s | p50 (µs) | p99 (µs) | p99.9 (µs) | errors |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for summary in summaries {
+        let _ = writeln!(
+            out,
+            "| `{}` | {connections} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            summary.endpoint,
+            summary.per_second,
+            summary.p50_us,
+            summary.p99_us,
+            summary.p999_us,
+            summary.errors
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::Histogram;
+
+    fn tally(latencies_us: &[u64], errors: u64) -> Tally {
+        let mut latency = Histogram::new_with_bounds(1, 60_000_000_000, 3).expect("bounds");
+        for us in latencies_us {
+            latency.record(us * 1000).expect("in range");
+        }
+        Tally { latency, errors }
+    }
+
+    #[test]
+    fn summaries_count_only_successes_per_measured_second() {
+        let latencies: Vec<u64> = (1..=100).collect();
+        let summary = Summary::new(
+            "GET /healthz",
+            &tally(&latencies, 3),
+            Duration::from_secs(2),
+        );
+        assert_eq!(summary.requests, 100);
+        assert_eq!(summary.per_second, 50.0);
+        assert_eq!(summary.errors, 3);
+        assert!((summary.p50_us - 50.0).abs() < 0.1, "{}", summary.p50_us);
+        assert!((summary.p99_us - 99.0).abs() < 0.1, "{}", summary.p99_us);
+        assert!((summary.max_us - 100.0).abs() < 0.1, "{}", summary.max_us);
+    }
+
+    #[test]
+    fn the_ratio_compares_check_with_the_ceiling() {
+        let ceiling = Summary::new(
+            "GET /healthz",
+            &tally(&[100; 10], 0),
+            Duration::from_secs(1),
+        );
+        let check = Summary::new(
+            "POST /v1/check",
+            &tally(&[200; 5], 0),
+            Duration::from_secs(1),
+        );
+        assert_eq!(
+            ratio_line(&check, &ceiling),
+            "POST /v1/check vs GET /healthz: 50% of the ceiling's requests/s; p50 2.00x, p99 2.00x the ceiling's"
+        );
+    }
+}

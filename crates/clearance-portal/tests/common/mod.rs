@@ -224,3 +224,4 @@ async fn build_tenants(service: &Service) {
     )
     .await;
 }
+pub mod browser;

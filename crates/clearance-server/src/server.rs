@@ -26,6 +26,9 @@ pub struct ServeConfig {
     pub listen: SocketAddr,
     /// The store's location: a SQLite file path or a `postgres://` URL.
     pub store: String,
+    /// PostgreSQL only: keep the tables in this schema (created if absent), so
+    /// several deployments or test runs can share one database.
+    pub schema: Option<String>,
     /// The catalog every decision uses.
     pub catalog: Arc<Catalog>,
     /// Seed the demo tenants (once) and their tokens.
@@ -42,6 +45,7 @@ impl ServeConfig {
         ServeConfig {
             listen,
             store: store.into(),
+            schema: None,
             catalog,
             demo: false,
             sweep_interval: Some(Duration::from_secs(60)),
@@ -125,7 +129,11 @@ impl RunningServer {
 /// binds, and serves `crate::router(service)` merged with `extra` (the
 /// portal's routes) in the background.
 pub async fn start(config: ServeConfig, extra: Router) -> Result<RunningServer, ServeError> {
-    let store = Store::open_with(StoreOptions::new(config.store.clone()))
+    let mut options = StoreOptions::new(config.store.clone());
+    if let Some(schema) = &config.schema {
+        options = options.schema(schema.clone());
+    }
+    let store = Store::open_with(options)
         .await
         .map_err(|source| ServeError::Store {
             location: redact(&config.store),

@@ -200,6 +200,36 @@ struct Inner {
 /// The clearance service: decision cache, reads, writes and the SLA sweep.
 ///
 /// Cheap to clone; clones share everything.
+///
+/// ```
+/// # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use clearance_core::Catalog;
+/// use clearance_core::workflow::{Command, SupportRole};
+/// use clearance_server::{Principal, Service, ServiceOptions};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let store = clearance_store::Store::open(dir.path().join("c.db").to_str().unwrap()).await?;
+/// let catalog = Arc::new(Catalog::partner_center().clone());
+/// let service = Service::open(store, catalog, ServiceOptions::default()).await?;
+///
+/// let admin = Principal::Staff { id: "ada".into(), role: SupportRole::SupportAdmin };
+/// let create = Command::CreateTenant {
+///     country: "US".into(),
+///     admin: "alice".into(),
+///     roles: vec!["global_admin".into()],
+/// };
+/// let written = service.execute(&admin, "contoso", create, Some("create-contoso")).await?;
+/// assert_eq!(written.version, 1);
+///
+/// let alice = Principal::Partner { tenant: "contoso".into(), user: "alice".into() };
+/// let check = service
+///     .check(&alice, "contoso", "alice", "membership.view", Some(written.revision))
+///     .await?;
+/// assert!(!check.allowed); // not enrolled in MAICPP, not vetted
+/// # Ok::<(), clearance_server::ServiceError>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct Service {
     inner: Arc<Inner>,

@@ -126,9 +126,13 @@ impl RunningServer {
 }
 
 /// Starts a server: opens the store, loads the cache, seeds the demo if asked,
-/// binds, and serves `crate::router(service)` merged with `extra` (the
-/// portal's routes) in the background.
-pub async fn start(config: ServeConfig, extra: Router) -> Result<RunningServer, ServeError> {
+/// binds, and serves `crate::router(service)` merged with the routes `extra`
+/// builds on the same service (the portal: `start(config, clearance_portal::router)`;
+/// none: `start(config, |_| Router::new())`) in the background.
+pub async fn start(
+    config: ServeConfig,
+    extra: impl FnOnce(Service) -> Router,
+) -> Result<RunningServer, ServeError> {
     let mut options = StoreOptions::new(config.store.clone());
     if let Some(schema) = &config.schema {
         options = options.schema(schema.clone());
@@ -161,7 +165,7 @@ pub async fn start(config: ServeConfig, extra: Router) -> Result<RunningServer, 
         source,
     })?;
     let (stop, stopped) = watch::channel(false);
-    let app = crate::router(service.clone()).merge(extra);
+    let app = crate::router(service.clone()).merge(extra(service.clone()));
     let mut http_stopped = stopped.clone();
     let http = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -189,7 +193,7 @@ pub async fn start(config: ServeConfig, extra: Router) -> Result<RunningServer, 
 /// `on_start` sees the running server first (to print the URL and demo tokens).
 pub async fn run(
     config: ServeConfig,
-    extra: Router,
+    extra: impl FnOnce(Service) -> Router,
     on_start: impl FnOnce(&RunningServer),
 ) -> Result<(), ServeError> {
     let mut server = start(config, extra).await?;

@@ -37,5 +37,5 @@ pub fn config(store: &str) -> ServeConfig {
 pub async fn start_demo(store: &str) -> Result<RunningServer, ServeError> {
     let mut config = config(store);
     config.demo = true;
-    start(config, Router::new()).await
+    start(config, |_| Router::new()).await
 }

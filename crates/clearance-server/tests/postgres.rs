@@ -38,11 +38,13 @@ async fn two_servers_on_one_postgres_agree_after_a_write() {
     let mut config = testing::config(&url);
     config.schema = Some(schema.clone());
     config.demo = true;
-    let a = start(config.clone(), axum::Router::new())
+    let a = start(config.clone(), |_| axum::Router::new())
         .await
         .expect("server A");
     // B also asks for the demo: it finds every step already applied.
-    let b = start(config, axum::Router::new()).await.expect("server B");
+    let b = start(config, |_| axum::Router::new())
+        .await
+        .expect("server B");
     let tokens = a.demo.clone().expect("demo tokens");
     assert_eq!(
         b.demo.as_ref(),

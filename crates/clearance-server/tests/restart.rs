@@ -25,7 +25,7 @@ async fn a_restart_from_snapshots_rebuilds_the_same_state() {
     let mut config = testing::config(location);
     config.demo = true;
     config.options.snapshot_every = 3;
-    let server = start(config.clone(), axum::Router::new())
+    let server = start(config.clone(), |_| axum::Router::new())
         .await
         .expect("the first server starts");
     let tokens = server.demo.clone().expect("demo tokens");
@@ -63,7 +63,7 @@ async fn a_restart_from_snapshots_rebuilds_the_same_state() {
     );
 
     config.demo = false;
-    let server = start(config, axum::Router::new())
+    let server = start(config, |_| axum::Router::new())
         .await
         .expect("the second server starts");
     assert_eq!(

@@ -41,6 +41,11 @@ pub struct Args {
     #[arg(long, env = "CLEARANCE_SWEEP_INTERVAL", default_value = "60s", value_parser = parse_interval)]
     sweep_interval: Duration,
 
+    /// The URL people reach the portal at (e.g. `https://clearance.example`); an
+    /// `https://` URL marks the portal's cookies `Secure`. Default: the listen address.
+    #[arg(long, env = "CLEARANCE_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
+
     /// Log format on stderr; the level comes from RUST_LOG (default `info`).
     #[arg(long, env = "CLEARANCE_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -74,14 +79,44 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    // The portal's routes merge here: `clearance_server::server::run(config, portal_router, ..)`.
-    let extra = axum::Router::new();
-    runtime.block_on(clearance_server::server::run(config, extra, print_banner))?;
+    let portal = clearance_portal::PortalOptions::for_public_url(
+        args.public_url.as_deref().unwrap_or_default(),
+    );
+    let public_url = args.public_url.clone();
+    let demo = args.demo;
+    runtime.block_on(async move {
+        let extra = move |service| clearance_portal::router_with(service, portal);
+        let mut server = clearance_server::server::start(config, extra).await?;
+        // The portal's demo sign-ins get fresh passwords each start (printed below).
+        let logins = if demo {
+            clearance_portal::seed_demo_logins(&server.service).await?
+        } else {
+            Vec::new()
+        };
+        print_banner(&server, public_url.as_deref(), &logins);
+        tokio::select! {
+            () = clearance_server::server::shutdown_signal() => {
+                tracing::info!("shutting down: finishing in-flight requests and queued writes");
+            }
+            () = server.wait_stopped() => {}
+        }
+        server.shutdown().await?;
+        tracing::info!("stopped");
+        anyhow::Ok(())
+    })?;
     Ok(Outcome::Done)
 }
 
-fn print_banner(server: &RunningServer) {
+fn print_banner(
+    server: &RunningServer,
+    public_url: Option<&str>,
+    logins: &[clearance_portal::DemoLogin],
+) {
     println!("clearance is serving at {}", server.url());
+    println!(
+        "  portal: {}/login",
+        public_url.map_or_else(|| server.url(), |url| url.trim_end_matches('/').to_owned())
+    );
     println!(
         "  API: {0}/v1   OpenAPI: {0}/openapi.json   metrics: {0}/metrics",
         server.url()
@@ -97,6 +132,13 @@ fn print_banner(server: &RunningServer) {
                 clearance_server::Principal::Partner { tenant, user } => format!("{tenant}/{user}"),
             };
             println!("  {who:<16} {}  ({})", demo.token, demo.about);
+        }
+        println!("\nDemo portal sign-ins (new passwords at every start; for local demos only):");
+        for login in logins {
+            println!(
+                "  {:<24} {}  ({})",
+                login.login, login.password, login.description
+            );
         }
         println!(
             "\nTry: curl -s -H 'Authorization: Bearer {}' '{}/v1/tenants/contoso/diagnosis'",

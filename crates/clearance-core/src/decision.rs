@@ -40,6 +40,32 @@ impl Decision<'_> {
 /// Decides whether `user` of `tenant` may take `action` at `now`.
 ///
 /// Lists every unmet requirement, not only the first, in catalog order.
+///
+/// ```
+/// use clearance_core::{Catalog, Scenario, decide};
+///
+/// let catalog = Catalog::partner_center();
+/// let scenario = Scenario::from_toml(catalog, "seed.toml", r#"
+///     now = "2026-11-24T10:00:00Z"
+///     [tenant]
+///     id = "contoso"
+///     country = "US"
+///     [tenant.programs.maicpp]
+///     enrollment = "pending_qualification"
+///     verification = "pending"
+///     submitted_at = "2026-11-12T09:00:00Z"
+///     [user]
+///     id = "alice"
+///     roles = ["global_admin", "maicpp_partner_admin"]
+/// "#)?;
+/// let membership = catalog.action_ix("membership.view").expect("in the default catalog");
+/// let decision = decide(catalog, &scenario.tenant, &scenario.user, membership, scenario.now);
+///
+/// // Denied for the enrollment and the verification, not for the roles.
+/// let unmet: Vec<&str> = decision.unmet.iter().map(|u| u.requirement.id.as_str()).collect();
+/// assert_eq!(unmet, ["maicpp_enrollment_active", "maicpp_verification_authorized"]);
+/// # Ok::<(), clearance_core::ScenarioError>(())
+/// ```
 pub fn decide<'c>(
     catalog: &'c Catalog,
     tenant: &Tenant,

@@ -340,7 +340,7 @@ fn program_section(ctx: &StaffCtx, state: &Tenant, name: &str, view: &Verificati
     let challenge = can(Command::Challenge {
         program: program.clone(),
         reason: "check".into(),
-        documents: Vec::new(),
+        documents: vec!["check".into()],
     });
     let id = |suffix: &str| format!("{}-{suffix}", view.program);
     html! {
@@ -356,19 +356,23 @@ fn program_section(ctx: &StaffCtx, state: &Tenant, name: &str, view: &Verificati
                 dt { "Banner" } dd { @if view.action_required { (badge(Tone::Wait, "Action required")) } @else { "None" } }
                 dt { "Appeals used" } dd { (view.appeals_used) " (" (view.appeals_left) " left)" }
             }
+            @if start || authorize {
+                p class="buttons" {
+                    @if authorize {
+                        form method="post" class="inline" action=(format!("{base}/authorize")) {
+                            (write_keys(&ctx.session.csrf))
+                            button type="submit" class="primary" { "Authorize " (view.program) }
+                        }
+                    }
+                    @if start {
+                        form method="post" class="inline" action=(format!("{base}/start-review")) {
+                            (write_keys(&ctx.session.csrf))
+                            button type="submit" { "Start review" }
+                        }
+                    }
+                }
+            }
             div class="actions" {
-                @if start {
-                    form method="post" action=(format!("{base}/start-review")) {
-                        (write_keys(&ctx.session.csrf))
-                        button type="submit" { "Start review" }
-                    }
-                }
-                @if authorize {
-                    form method="post" action=(format!("{base}/authorize")) {
-                        (write_keys(&ctx.session.csrf))
-                        button type="submit" class="primary" { "Authorize " (view.program) }
-                    }
-                }
                 @if reject {
                     form method="post" action=(format!("{base}/reject")) {
                         (write_keys(&ctx.session.csrf))
@@ -388,7 +392,7 @@ fn program_section(ctx: &StaffCtx, state: &Tenant, name: &str, view: &Verificati
                         }
                         p {
                             label for=(id("documents")) { "Documents to ask for (comma-separated)" }
-                            input id=(id("documents")) name="documents" type="text";
+                            input id=(id("documents")) name="documents" type="text" required;
                         }
                         button type="submit" { "Challenge" }
                     }

@@ -225,3 +225,157 @@ async fn build_tenants(service: &Service) {
     .await;
 }
 pub mod browser;
+
+/// Two more tenants for the screenshots: `northwind` rejected once, appealed,
+/// rejected again (one appeal used), and `litware` challenged with the
+/// action-required banner; plus a support case on `contoso`.
+pub async fn build_showcase(service: &Service) {
+    let days_ago = |days: i64| {
+        Timestamp::now()
+            .checked_sub(SignedDuration::from_hours(24 * days))
+            .expect("a past moment")
+    };
+    let nina = partner("northwind", "nina");
+    let admin_roles = vec!["global_admin".to_owned(), "maicpp_partner_admin".to_owned()];
+    run(
+        service,
+        &admin(),
+        "northwind",
+        Command::CreateTenant {
+            country: "DE".into(),
+            admin: "nina".into(),
+            roles: admin_roles.clone(),
+        },
+        days_ago(30),
+    )
+    .await;
+    run(
+        service,
+        &nina,
+        "northwind",
+        Command::Enroll {
+            program: "maicpp".into(),
+        },
+        days_ago(30),
+    )
+    .await;
+    run(
+        service,
+        &nina,
+        "northwind",
+        Command::SubmitVerification {
+            program: "maicpp".into(),
+        },
+        days_ago(29),
+    )
+    .await;
+    run(
+        service,
+        &staff(),
+        "northwind",
+        Command::Reject {
+            program: "maicpp".into(),
+            reason:
+                "The business registration document does not match the legal name on the account."
+                    .into(),
+        },
+        days_ago(24),
+    )
+    .await;
+    service
+        .appeal(
+            &nina,
+            "northwind",
+            "maicpp",
+            "Business registration certificate",
+            b"%PDF-1.4\n% registration\n".to_vec(),
+            None,
+        )
+        .await
+        .expect("the appeal is accepted");
+    run(
+        service,
+        &staff(),
+        "northwind",
+        Command::Reject {
+            program: "maicpp".into(),
+            reason: "The uploaded registration certificate is unreadable.".into(),
+        },
+        Timestamp::now(),
+    )
+    .await;
+
+    let lee = partner("litware", "lee");
+    run(
+        service,
+        &admin(),
+        "litware",
+        Command::CreateTenant {
+            country: "US".into(),
+            admin: "lee".into(),
+            roles: admin_roles,
+        },
+        days_ago(6),
+    )
+    .await;
+    run(
+        service,
+        &lee,
+        "litware",
+        Command::Enroll {
+            program: "maicpp".into(),
+        },
+        days_ago(6),
+    )
+    .await;
+    run(
+        service,
+        &lee,
+        "litware",
+        Command::SubmitVerification {
+            program: "maicpp".into(),
+        },
+        days_ago(5),
+    )
+    .await;
+    run(
+        service,
+        &staff(),
+        "litware",
+        Command::Challenge {
+            program: "maicpp".into(),
+            reason: "We could not verify the business address.".into(),
+            documents: vec!["Utility bill".into(), "Bank statement".into()],
+        },
+        days_ago(1),
+    )
+    .await;
+    run(
+        service,
+        &partner("contoso", "alice"),
+        "contoso",
+        Command::OpenCase {
+            subject: "MAICPP pending qualification for two weeks".into(),
+            program: Some("maicpp".into()),
+            body: "Verification has been Pending for more than 5 business days and there is no Fix now banner.".into(),
+        },
+        days_ago(1),
+    )
+    .await;
+    run(
+        service,
+        &staff(),
+        "contoso",
+        Command::CommentCase {
+            case: "case-1".into(),
+            body: "Thanks, we are reviewing the vetting state now.".into(),
+        },
+        Timestamp::now(),
+    )
+    .await;
+    for (login, principal) in [("nina@northwind", nina), ("lee@litware", lee)] {
+        clearance_portal::set_password(service, login, &principal, PASSWORD)
+            .await
+            .expect("the login is stored");
+    }
+}

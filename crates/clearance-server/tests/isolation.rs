@@ -152,6 +152,10 @@ async fn requests_without_a_valid_token_are_unauthenticated() {
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{token:?}");
         assert_eq!(answer["error"]["code"], "unauthenticated");
     }
+    // An unknown API path answers in the API's error shape.
+    let (status, answer) = demo.get("/v1/no-such-thing", &demo.agent()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer["error"]["code"], "not_found");
     // Health, readiness, metrics and the API description need no token.
     for path in ["/healthz", "/readyz", "/metrics", "/openapi.json"] {
         let (status, _) = demo.get(path, "").await;

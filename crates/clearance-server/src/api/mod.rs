@@ -17,7 +17,7 @@ use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -135,7 +135,11 @@ pub fn router(service: Service) -> Router {
     let state = AppState { service };
     let (v1, api) = v1();
     let api = Arc::new(api);
-    let v1 = v1.route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
+    // Unknown `/v1` paths answer in the API's error shape. A route, not a
+    // fallback, so that the portal's router (which may have its own) merges.
+    let v1 = v1
+        .route("/v1/{*rest}", any(no_such_route))
+        .route_layer(middleware::from_fn_with_state(state.clone(), authenticate));
     Router::new()
         .merge(v1)
         .route(
@@ -148,7 +152,6 @@ pub fn router(service: Service) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics_text))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .layer(middleware::from_fn(record_metrics))
         .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
         .layer(TraceLayer::new_for_http())
@@ -182,6 +185,10 @@ async fn metrics_text(State(state): State<AppState>) -> Response {
         metrics_handle().render(),
     )
         .into_response()
+}
+
+async fn no_such_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {

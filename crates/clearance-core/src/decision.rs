@@ -76,9 +76,13 @@ pub fn decide<'c>(
     let action = &catalog.actions[action.index()];
     // `Vec::new` does not allocate: an allowed decision costs no allocation.
     let mut unmet = Vec::new();
-    for &index in &action.all_requirements {
+    for (position, &index) in action.all_requirements.iter().enumerate() {
         let requirement = &catalog.requirements[index.index()];
         if !is_met(catalog, &requirement.kind, tenant, user, now) {
+            if unmet.capacity() == 0 {
+                // One allocation for the whole denial, however many are unmet.
+                unmet.reserve_exact(action.all_requirements.len() - position);
+            }
             unmet.push(Unmet { index, requirement });
         }
     }

@@ -101,7 +101,16 @@ impl From<ServiceError> for ApiError {
     fn from(error: ServiceError) -> Self {
         let message = error.to_string();
         match error {
-            ServiceError::NotFound { what, id } => ApiError::not_found(what, &id),
+            ServiceError::NotFound { what, id } => {
+                // The field that named it; never for a tenant, whose 404 must
+                // read the same whether it exists or is hidden.
+                let field = match what {
+                    "user" | "program" | "case" | "token" => Some(what),
+                    "document" => Some("sha256"),
+                    _ => None,
+                };
+                ApiError::not_found(what, &id).with_field(field)
+            }
             ServiceError::Invalid { field, .. } => ApiError::invalid(field, message),
             ServiceError::Unauthenticated => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "unauthenticated", message)

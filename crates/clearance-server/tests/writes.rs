@@ -318,6 +318,15 @@ async fn bad_input_names_the_field_and_changes_nothing() {
     let (status, answer) = demo.get("/v1/tenants/contoso/events?limit=0", &agent).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(answer["error"]["field"], "limit");
+    for (path, field) in [
+        ("/v1/tenants/contoso/cases/case-99", "case"),
+        ("/v1/tenants/contoso/access?user=nobody", "user"),
+        ("/v1/tenants/contoso/verification/nope", "program"),
+    ] {
+        let (status, answer) = demo.get(path, &alice).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(answer["error"]["field"], field, "{path}");
+    }
     let (status, answer) = demo
         .get("/v1/tenants/contoso/access?usr=alice", &alice)
         .await;

@@ -112,6 +112,12 @@ impl CedarCatalog {
         &self.schema_text
     }
 
+    /// The policies: one `forbid` per requirement some action needs, then
+    /// [`PERMIT_ID`].
+    pub fn policies(&self) -> &PolicySet {
+        &self.policies
+    }
+
     /// Every policy, in Cedar's syntax.
     pub fn policies_text(&self) -> &str {
         &self.policies_text

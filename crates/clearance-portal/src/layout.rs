@@ -426,7 +426,7 @@ pub fn service_error(
         )
     };
     match error {
-        ServiceError::NotFound { what, .. } if what == "tenant" => not_found(nav),
+        ServiceError::NotFound { what: "tenant", .. } => not_found(nav),
         ServiceError::NotFound { what, id } => message_page(
             StatusCode::NOT_FOUND,
             nav,

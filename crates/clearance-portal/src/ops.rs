@@ -162,13 +162,13 @@ async fn queue(ctx: StaffCtx) -> Result<Response, Response> {
                         @for entry in &queue {
                             tr {
                                 th scope="row" { a href=(format!("/ops/tenants/{}", entry.tenant)) { (entry.tenant) } }
-                                td { (entry.program) }
-                                td { (status_badge(&entry.status)) }
-                                td class="num" { (entry.business_days_elapsed) }
-                                td { (entry.sla_due.as_deref().unwrap_or("—")) }
-                                td { @if entry.overdue { (badge(Tone::Bad, "Overdue")) } @else { (badge(Tone::Plain, "Within SLA")) } }
-                                td { @if entry.action_required { (badge(Tone::Wait, "Action required")) } @else { "None" } }
-                                td class="num" { (entry.appeals_used) " of " (max) }
+                                td data-label="Program" { (entry.program) }
+                                td data-label="Status" { (status_badge(&entry.status)) }
+                                td class="num" data-label="Business days" { (entry.business_days_elapsed) }
+                                td data-label="SLA due" { (entry.sla_due.as_deref().unwrap_or("—")) }
+                                td data-label="SLA" { @if entry.overdue { (badge(Tone::Bad, "Overdue")) } @else { (badge(Tone::Plain, "Within SLA")) } }
+                                td data-label="Banner" { @if entry.action_required { (badge(Tone::Wait, "Action required")) } @else { "None" } }
+                                td class="num" data-label="Appeals used" { (entry.appeals_used) " of " (max) }
                             }
                         }
                     }
@@ -194,8 +194,8 @@ async fn tenants(ctx: StaffCtx) -> Result<Response, Response> {
                     @for tenant in &tenants {
                         tr {
                             th scope="row" { a href=(format!("/ops/tenants/{}", tenant.id)) { (tenant.id) } }
-                            td { (tenant.country) }
-                            td { (tenant.primary_contact.as_deref().unwrap_or("—")) }
+                            td data-label="Country" { (tenant.country) }
+                            td data-label="Primary contact" { (tenant.primary_contact.as_deref().unwrap_or("—")) }
                             td {
                                 @if tenant.programs.is_empty() { "Not enrolled" }
                                 ul class="plain" {
@@ -305,9 +305,9 @@ async fn tenant(
                     tbody {
                         @for event in &events.events {
                             tr {
-                                td class="num" { (event.seq) }
-                                td { (when(&event.at)) }
-                                td { (actor(&event.actor)) }
+                                td class="num" data-label="#" { (event.seq) }
+                                td data-label="When" { (when(&event.at)) }
+                                td data-label="Who" { (actor(&event.actor)) }
                                 td { strong { (humanize(&event.kind)) } " " (details(event)) }
                             }
                         }
@@ -453,18 +453,14 @@ async fn vetting(
     Path((tenant, program, action)): Path<(String, String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let reason = || {
-        form.required("reason")
-            .map(str::to_owned)
-            .map_err(|error| ctx.field(error))
-    };
+    let reason = || form.required("reason").map(str::to_owned);
     let (command, code) = match action.as_str() {
         "start-review" => (Command::StartReview { program }, "review"),
         "authorize" => (Command::Authorize { program }, "authorized"),
         "reject" => (
             Command::Reject {
                 program,
-                reason: reason()?,
+                reason: reason().map_err(|error| ctx.field(error))?,
             },
             "rejected",
         ),
@@ -480,7 +476,7 @@ async fn vetting(
             (
                 Command::Challenge {
                     program,
-                    reason: reason()?,
+                    reason: reason().map_err(|error| ctx.field(error))?,
                     documents,
                 },
                 "challenged",
@@ -562,10 +558,10 @@ async fn cases(ctx: StaffCtx) -> Result<Response, Response> {
                             tr {
                                 td { a href=(format!("/ops/tenants/{}", case.tenant)) { (case.tenant) } }
                                 th scope="row" { a href=(format!("/ops/tenants/{}#case-{}", case.tenant, case.id)) { (case.id) } }
-                                td { (case.subject) }
-                                td { (status_badge(&case.status)) }
-                                td { (when(&case.opened_at)) " by " (case.opened_by) }
-                                td class="num" { (case.comments.len()) }
+                                td data-label="Subject" { (case.subject) }
+                                td data-label="Status" { (status_badge(&case.status)) }
+                                td data-label="Opened" { (when(&case.opened_at)) " by " (case.opened_by) }
+                                td class="num" data-label="Comments" { (case.comments.len()) }
                             }
                         }
                     }

@@ -431,7 +431,7 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                         tr {
                             th scope="row" { (program.name) }
                             @if program.enrolled {
-                                td { (status_badge(program.enrollment.as_deref().unwrap_or_default())) }
+                                td data-label="Enrollment" { (status_badge(program.enrollment.as_deref().unwrap_or_default())) }
                                 td {
                                     (status_badge(program.verification.as_deref().unwrap_or_default()))
                                     @if program.verification.as_deref() == Some("not_started") {
@@ -1159,9 +1159,9 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
                         @for case in &cases {
                             tr {
                                 th scope="row" { a href=(ctx.href(&format!("/support/cases/{}", case.id))) { (case.id) } }
-                                td { (case.subject) }
-                                td { (status_badge(&case.status)) }
-                                td { (when(&case.opened_at)) " by " (case.opened_by) }
+                                td data-label="Subject" { (case.subject) }
+                                td data-label="Status" { (status_badge(&case.status)) }
+                                td data-label="Opened" { (when(&case.opened_at)) " by " (case.opened_by) }
                             }
                         }
                     }

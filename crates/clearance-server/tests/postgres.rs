@@ -121,3 +121,57 @@ async fn two_servers_on_one_postgres_agree_after_a_write() {
     a.shutdown().await.expect("A stops");
     b.shutdown().await.expect("B stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_seeding_the_demo_at_once_apply_each_step_once() {
+    let Some(url) = database() else { return };
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos();
+    let mut config = testing::config(&url);
+    config.schema = Some(format!("server_seed_{}_{nanos}", std::process::id()));
+    config.demo = true;
+    let (a, b) = tokio::join!(
+        start(config.clone(), |_| axum::Router::new()),
+        start(config, |_| axum::Router::new())
+    );
+    let (a, b) = (a.expect("server A"), b.expect("server B"));
+    let agent = a
+        .demo
+        .as_ref()
+        .expect("demo tokens")
+        .support_agent
+        .token
+        .clone();
+    let client = reqwest::Client::new();
+    let (_, trail) = send(
+        client
+            .get(format!("{}/v1/tenants/woodgrove/events?limit=500", a.url()))
+            .bearer_auth(&agent),
+    )
+    .await;
+    let kinds: Vec<&str> = trail["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|event| event["type"].as_str().expect("type"))
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|kind| **kind == "membership_bought")
+            .count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|kind| **kind == "tenant_created")
+            .count(),
+        1
+    );
+    a.shutdown().await.expect("A stops");
+    b.shutdown().await.expect("B stops");
+}

@@ -1013,7 +1013,17 @@ impl Service {
             let state = self
                 .cached(tenant)
                 .unwrap_or_else(|| Arc::new(Tenant::new(tenant, "")));
-            let events = workflow::execute(self.catalog(), &state, actor, command, now)?;
+            let events = match workflow::execute(self.catalog(), &state, actor, command, now) {
+                Ok(events) => events,
+                // A refusal read from a cache that another server's write has
+                // not reached yet may be wrong: decide again on fresh state.
+                Err(refusal) if attempt == 0 && self.is_behind(tenant, state.version).await? => {
+                    tracing::debug!(tenant, %refusal, "refused on stale state; catching up");
+                    self.catch_up_tenant(tenant).await?;
+                    continue;
+                }
+                Err(refusal) => return Err(refusal.into()),
+            };
             let version = state.version + events.len() as u64;
             let record = idempotency.map(|(principal, key)| IdempotencyRecord {
                 key: key.to_owned(),
@@ -1053,6 +1063,13 @@ impl Service {
                 }
                 Err(StoreError::Conflict { .. }) if attempt == 0 => {
                     tracing::debug!(tenant, "stale write; catching up and retrying once");
+                    // The write we lost to may be this very request, retried
+                    // through another server: then its answer is the answer.
+                    if let Some((principal, key)) = idempotency
+                        && let Some(outcome) = self.replay(principal, key, &request_hash).await?
+                    {
+                        return Ok(outcome);
+                    }
                     self.catch_up_tenant(tenant).await?;
                 }
                 Err(StoreError::Conflict { .. }) => {
@@ -1122,6 +1139,11 @@ impl Service {
             .await
     }
 
+    /// Whether the store holds events of `tenant` beyond `version`.
+    async fn is_behind(&self, tenant: &str, version: u64) -> Result<bool, ServiceError> {
+        Ok(self.inner.store.tenant_version(tenant).await? > version)
+    }
+
     /// The recorded outcome of an earlier request with this key, if any.
     async fn replay(
         &self,
@@ -1155,6 +1177,9 @@ impl Service {
                     ))
                 })?,
         };
+        // The answer stands for a write this server must now show too (it may
+        // have been made through another server).
+        self.wait_for_revision(Some(revision)).await?;
         Ok(Some(Outcome {
             revision,
             version: recorded.version,

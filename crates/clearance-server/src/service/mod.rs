@@ -1128,8 +1128,17 @@ impl Service {
             None => false,
         };
         if !recorded {
-            // Refuse a doomed appeal before its document is stored.
-            workflow::execute(self.catalog(), &state, &principal.actor(), &command, now)?;
+            // Refuse a doomed appeal before its document is stored (on fresh
+            // state: the cache may be behind another server's write).
+            let actor = principal.actor();
+            if let Err(refusal) = workflow::execute(self.catalog(), &state, &actor, &command, now) {
+                if !self.is_behind(tenant, state.version).await? {
+                    return Err(refusal.into());
+                }
+                self.catch_up_tenant(tenant).await?;
+                let fresh = self.reachable(principal, tenant)?;
+                workflow::execute(self.catalog(), &fresh, &actor, &command, now)?;
+            }
             self.inner
                 .store
                 .put_blob(&sha256, content_type, document)

@@ -360,3 +360,119 @@ async fn the_stylesheet_is_served_from_the_binary() {
             .contains(":focus-visible")
     );
 }
+
+#[tokio::test]
+async fn an_appeal_uploads_its_document_through_the_form_and_a_wrong_type_is_refused() {
+    let server = common::start().await;
+    common::build_showcase(&server.service).await;
+    let client = client();
+    sign_in(&server, &client, "nina@northwind", PASSWORD).await;
+    let (status, page) = get(&server, &client, "/t/northwind/account/verification").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("2 of 3 left"), "{page}");
+    let csrf = hidden(&page, "csrf").expect("a token");
+    let appeal = |bytes: &'static [u8], name: &'static str| {
+        reqwest::multipart::Form::new()
+            .text("csrf", csrf.clone())
+            .text("document_type", "Business registration certificate")
+            .part(
+                "document",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            )
+    };
+    let refused = client
+        .post(server.at("/t/northwind/account/verification/maicpp/appeal"))
+        .multipart(appeal(b"GIF89a not accepted", "scan.pdf"))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let text = refused.text().await.expect("a body");
+    assert!(
+        text.contains("document must be a PDF, PNG or JPEG file"),
+        "{text}"
+    );
+    let accepted = client
+        .post(server.at("/t/northwind/account/verification/maicpp/appeal"))
+        .multipart(appeal(
+            b"%PDF-1.7\n% a real registration certificate\n",
+            "registration.pdf",
+        ))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(accepted.status(), StatusCode::SEE_OTHER);
+    let location = accepted.headers()[LOCATION]
+        .to_str()
+        .expect("ASCII")
+        .to_owned();
+    let (_, page) = get(&server, &client, &location).await;
+    assert!(page.contains("Appeal submitted"), "{page}");
+    let state = server
+        .service
+        .verification(&common::staff(), "northwind", "maicpp", None)
+        .await
+        .expect("the verification");
+    assert_eq!((state.status.as_str(), state.appeals_used), ("pending", 2));
+}
+
+#[tokio::test]
+async fn a_forged_buy_while_criteria_are_unmet_is_refused_with_the_reasons() {
+    let server = common::start().await;
+    let client = client();
+    sign_in(&server, &client, "frank@fabrikam", PASSWORD).await;
+    let (status, offers) = get(&server, &client, "/t/fabrikam/membership/offers").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(offers.contains("Learn why Buy is disabled"), "{offers}");
+    let csrf = hidden(&offers, "csrf").expect("a token");
+    let response = client
+        .post(server.at("/t/fabrikam/membership/offers/maicpp_core_benefits/buy"))
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let text = response.text().await.expect("a body");
+    assert!(text.contains("Nothing was changed"), "{text}");
+    assert!(
+        text.contains("The payment profile is not complete."),
+        "{text}"
+    );
+    assert!(text.contains("The tax profile is not complete."), "{text}");
+    let state = server
+        .service
+        .tenant(&common::staff(), "fabrikam", None)
+        .await
+        .expect("fabrikam");
+    assert!(state.memberships.is_empty());
+}
+
+#[tokio::test]
+async fn adding_a_user_is_refused_with_the_reason_while_verification_is_not_authorized() {
+    let server = common::start().await;
+    let client = client();
+    sign_in(&server, &client, "alice@contoso", PASSWORD).await;
+    let (_, users) = get(&server, &client, "/t/contoso/users").await;
+    assert!(
+        users.contains("Adding users and changing roles is not possible now"),
+        "{users}"
+    );
+    assert!(users.contains("<fieldset disabled"), "{users}");
+    let csrf = hidden(&users, "csrf").expect("a token");
+    let response = client
+        .post(server.at("/t/contoso/users"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("user", "carl"),
+            ("role", "referrals_admin"),
+        ])
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status(), StatusCode::CONFLICT);
+    let text = response.text().await.expect("a body");
+    assert!(
+        text.contains("roles cannot be changed while maicpp verification is pending"),
+        "{text}"
+    );
+}

@@ -164,6 +164,10 @@ async fn the_seed_story_from_locked_membership_to_a_purchase() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     assert_eq!(refused["error"]["code"], "denied");
+    assert_eq!(
+        refused["error"]["unmet"], buy["unmet"],
+        "the refusal explains itself"
+    );
 
     // 5. The admin completes the profiles.
     for profile in ["payment", "tax"] {

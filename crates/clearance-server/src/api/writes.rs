@@ -7,6 +7,7 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clearance_core::EnrollmentStatus;
+use clearance_core::WorkflowError;
 use clearance_core::workflow::Command;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -15,8 +16,8 @@ use super::AppState;
 use super::extract::{ApiJson, Caller, IdempotencyKey};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
-use crate::service::{MAX_DOCUMENT_BYTES, Outcome};
-use crate::views::{IssuedToken, WriteResult};
+use crate::service::{MAX_DOCUMENT_BYTES, Outcome, ServiceError};
+use crate::views::{IssuedToken, UnmetView, WriteResult};
 
 /// Set on a response that repeats the recorded answer to an earlier request.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -52,8 +53,31 @@ async fn run(
     let outcome = state
         .service
         .execute(principal, tenant, command, key.0.as_deref())
-        .await?;
+        .await
+        .map_err(|error| refusal(&state.service, error))?;
     Ok(written(outcome))
+}
+
+/// A service error as an API error; a denial by the catalog carries the full
+/// explanation of every unmet requirement, as a check of the action would.
+fn refusal(service: &crate::Service, error: ServiceError) -> ApiError {
+    let ServiceError::Refused(WorkflowError::Denied { unmet, .. }) = &error else {
+        return error.into();
+    };
+    let catalog = service.catalog();
+    let unmet = unmet
+        .iter()
+        .filter_map(|id| catalog.requirement_ix(id))
+        .map(|ix| {
+            UnmetView::from(clearance_core::decision::UnmetView::new(
+                catalog,
+                &catalog.requirements[ix.index()],
+            ))
+        })
+        .collect();
+    let mut api = ApiError::from(error);
+    api.detail.unmet = unmet;
+    api
 }
 
 /// A new tenant and its first (admin) user.

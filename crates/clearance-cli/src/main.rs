@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 mod catalog;
 mod check;
 mod diagnose;
+mod generate;
 mod input;
 mod serve;
 
@@ -41,6 +42,10 @@ enum Command {
     Catalog(catalog::Command),
     /// Run the HTTP service (SQLite under --data-dir, or PostgreSQL with --database).
     Serve(serve::Args),
+    /// Write a synthetic population (a deterministic mix of every vetting state)
+    /// into the store, as real events with snapshots, for scale measurements.
+    #[command(name = "gen")]
+    Gen(generate::Args),
 }
 
 /// How a subcommand ended, for the exit code.
@@ -74,5 +79,6 @@ fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Diagnose(args) => diagnose::run(catalog.get(), &args),
         Command::Catalog(command) => catalog::run(&catalog, &command),
         Command::Serve(args) => serve::run(catalog.get(), &args),
+        Command::Gen(args) => generate::run(catalog.get(), &args),
     }
 }

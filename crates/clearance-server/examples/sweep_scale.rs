@@ -1,0 +1,61 @@
+//! Measures the service over a large store (one written by `clearance gen`):
+//! the time to load every tenant into the decision cache, the resident memory
+//! it adds, and the time of the SLA sweep over all tenants, first when it has
+//! tenants to mark (`clearance gen` leaves one in a thousand overdue and
+//! unswept) and then in the steady state (nothing new to mark).
+//!
+//! ```text
+//! cargo run --release -p clearance-server --example sweep_scale -- STORE
+//! ```
+//!
+//! STORE is a SQLite file (`DIR/clearance.db`) or a `postgres://` URL. The
+//! first sweep writes its marks into the store: run it on a scratch copy.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clearance_core::Catalog;
+use clearance_server::{Service, ServiceOptions};
+use clearance_store::Store;
+use jiff::Timestamp;
+
+/// This process's resident set in KiB (Linux `/proc/self/status`, `VmRSS`).
+fn rss_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let location = std::env::args()
+        .nth(1)
+        .ok_or("usage: sweep_scale STORE (a SQLite file or a postgres:// URL)")?;
+    let catalog = Arc::new(Catalog::partner_center().clone());
+    let before = rss_kib().unwrap_or(0);
+    let started = Instant::now();
+    let store = Store::open(&location).await?;
+    let service = Service::open(store.clone(), catalog, ServiceOptions::default()).await?;
+    let load = started.elapsed();
+    let after = rss_kib().unwrap_or(0);
+    let tenants = service.tenant_count().max(1);
+    println!(
+        "loaded {tenants} tenants in {:.2} s; RSS {before} KiB before, {after} KiB after: {:.0} bytes per tenant",
+        load.as_secs_f64(),
+        (after.saturating_sub(before) * 1024) as f64 / tenants as f64
+    );
+    for round in ["first (marks the unswept)", "steady (nothing new)"] {
+        let started = Instant::now();
+        let report = service.sweep(Timestamp::now()).await;
+        println!(
+            "sweep {round}: {:.3} s over {tenants} tenants, {} marked, {} failed",
+            started.elapsed().as_secs_f64(),
+            report.marked.len(),
+            report.failed.len()
+        );
+    }
+    store.close().await;
+    Ok(())
+}

@@ -31,6 +31,7 @@ use clearance_core::catalog::ActionIx;
 use clearance_core::decision::access;
 use clearance_core::state::{ProgramRecord, Verification};
 use clearance_core::{Catalog, EnrollmentStatus, Tenant, User, VerificationStatus, decide};
+use criterion::measurement::Measurement;
 use criterion::{Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 
@@ -133,7 +134,12 @@ impl<'c> Engines<'c> {
     }
 
     /// One case, three engines, in one criterion group.
-    fn bench_case(&mut self, c: &mut Criterion, group: &str, case: &Case) {
+    fn bench_case<M: Measurement + 'static>(
+        &mut self,
+        c: &mut Criterion<M>,
+        group: &str,
+        case: &Case,
+    ) {
         let unmet = self.agree(case);
         let catalog = self.catalog;
         let cedar_case = self
@@ -179,7 +185,13 @@ impl<'c> Engines<'c> {
 
     /// Every action for one user: clearance's `access` against one Cedar
     /// (or regorus) request per action.
-    fn bench_batch(&mut self, c: &mut Criterion, group: &str, tenant: &Tenant, user: &User) {
+    fn bench_batch<M: Measurement + 'static>(
+        &mut self,
+        c: &mut Criterion<M>,
+        group: &str,
+        tenant: &Tenant,
+        user: &User,
+    ) {
         let catalog = self.catalog;
         let actions = action_ixs(catalog);
         let cedar_case = self
@@ -190,6 +202,10 @@ impl<'c> Engines<'c> {
         let rego_case = RegoCatalog::case(catalog, tenant, user);
         let rego_now = RegoCatalog::now(now());
         let mut g = c.benchmark_group(group);
+        if actions.len() > 100 {
+            // One Cedar iteration takes seconds here.
+            g.sample_size(10);
+        }
         eprintln!("{group}: {} actions", actions.len());
         g.bench_function("clearance_access", |b| {
             b.iter(|| {
@@ -235,7 +251,7 @@ impl<'c> Engines<'c> {
     }
 }
 
-fn default_catalog(c: &mut Criterion) {
+fn default_catalog<M: Measurement + 'static>(c: &mut Criterion<M>, clock: &str) {
     let catalog = Catalog::partner_center();
     let mut engines = Engines::new(catalog);
     let buy = catalog
@@ -248,7 +264,7 @@ fn default_catalog(c: &mut Criterion) {
         action: buy,
         now: now(),
     };
-    engines.bench_case(c, "default_allowed", &allowed);
+    engines.bench_case(c, &format!("default_allowed_{clock}"), &allowed);
     let (tenant, user) = seed_tenant(catalog);
     let denied = Case {
         tenant,
@@ -256,11 +272,16 @@ fn default_catalog(c: &mut Criterion) {
         action: buy,
         now: now(),
     };
-    engines.bench_case(c, "default_denied", &denied);
-    engines.bench_batch(c, "default_batch", &denied.tenant, &denied.user);
+    engines.bench_case(c, &format!("default_denied_{clock}"), &denied);
+    engines.bench_batch(
+        c,
+        &format!("default_batch_{clock}"),
+        &denied.tenant,
+        &denied.user,
+    );
 }
 
-fn synthetic_catalog(c: &mut Criterion) {
+fn synthetic_catalog<M: Measurement + 'static>(c: &mut Criterion<M>, clock: &str) {
     let text = CatalogSpec::synthetic(500, 7).to_toml();
     let catalog =
         Catalog::from_toml("synthetic-500.toml", &text).expect("the synthetic catalog loads");
@@ -279,7 +300,7 @@ fn synthetic_catalog(c: &mut Criterion) {
         action,
         now: now(),
     };
-    engines.bench_case(c, "synthetic500_allowed", &allowed);
+    engines.bench_case(c, &format!("synthetic500_allowed_{clock}"), &allowed);
     let (empty, empty_user) = TenantSpec::empty().build(&catalog, now());
     let denied = Case {
         tenant: empty,
@@ -287,31 +308,138 @@ fn synthetic_catalog(c: &mut Criterion) {
         action,
         now: now(),
     };
-    engines.bench_case(c, "synthetic500_denied", &denied);
+    engines.bench_case(c, &format!("synthetic500_denied_{clock}"), &denied);
     // A realistic user for the batch: every program active and authorized,
     // half the roles, half the profiles.
     let (mut tenant, mut user) = TenantSpec::healthy().build(&catalog, now());
     user.roles = role_set(&catalog, 0x0f);
     tenant.profiles = profile_set(&catalog, 0x3);
-    engines.bench_batch(c, "synthetic500_batch", &tenant, &user);
+    engines.bench_batch(c, &format!("synthetic500_batch_{clock}"), &tenant, &user);
 }
 
-fn config() -> Criterion {
+fn config<M: Measurement>(criterion: Criterion<M>) -> Criterion<M> {
     let seconds = |name: &str, default: u64| {
         std::env::var(name)
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(default)
     };
-    Criterion::default()
+    criterion
         .warm_up_time(Duration::from_secs(seconds("RIVALS_WARM_UP_SECS", 1)))
         .measurement_time(Duration::from_secs(seconds("RIVALS_MEASURE_SECS", 3)))
         .sample_size(30)
 }
 
-criterion_group! {
-    name = rivals;
-    config = config();
-    targets = default_catalog, synthetic_catalog
+fn wall_time(c: &mut Criterion) {
+    default_catalog(c, "wall");
+    synthetic_catalog(c, "wall");
 }
-criterion_main!(rivals);
+
+#[cfg(target_os = "linux")]
+fn cpu_time(c: &mut Criterion<thread_cpu::ThreadCpuTime>) {
+    default_catalog(c, "cpu");
+    synthetic_catalog(c, "cpu");
+}
+
+criterion_group! {
+    name = wall;
+    config = config(Criterion::default());
+    targets = wall_time
+}
+#[cfg(target_os = "linux")]
+criterion_group! {
+    name = cpu;
+    config = config(Criterion::default().with_measurement(thread_cpu::ThreadCpuTime));
+    targets = cpu_time
+}
+#[cfg(target_os = "linux")]
+criterion_main!(wall, cpu);
+#[cfg(not(target_os = "linux"))]
+criterion_main!(wall);
+
+/// A criterion measurement of the calling thread's CPU time, as in
+/// `clearance-core`'s `decide` bench: the machine is shared, and wall-clock
+/// samples include time spent waiting to be scheduled.
+#[cfg(target_os = "linux")]
+mod thread_cpu {
+    use criterion::Throughput;
+    use criterion::measurement::{Measurement, ValueFormatter};
+
+    /// The calling thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), in nanoseconds.
+    pub struct ThreadCpuTime;
+
+    fn now() -> u64 {
+        let mut time = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `time` is a valid, writable timespec for the duration of the call.
+        let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
+        assert_eq!(status, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
+        let seconds = u64::try_from(time.tv_sec).expect("CPU time is not negative");
+        let nanos = u64::try_from(time.tv_nsec).expect("CPU time is not negative");
+        seconds * 1_000_000_000 + nanos
+    }
+
+    impl Measurement for ThreadCpuTime {
+        type Intermediate = u64;
+        type Value = u64;
+
+        fn start(&self) -> u64 {
+            now()
+        }
+        fn end(&self, start: u64) -> u64 {
+            now() - start
+        }
+        fn add(&self, a: &u64, b: &u64) -> u64 {
+            a + b
+        }
+        fn zero(&self) -> u64 {
+            0
+        }
+        fn to_f64(&self, value: &u64) -> f64 {
+            *value as f64
+        }
+        fn formatter(&self) -> &dyn ValueFormatter {
+            &Nanoseconds
+        }
+    }
+
+    struct Nanoseconds;
+
+    impl ValueFormatter for Nanoseconds {
+        fn scale_values(&self, typical: f64, values: &mut [f64]) -> &'static str {
+            let (factor, unit) = if typical < 1e3 {
+                (1.0, "ns")
+            } else if typical < 1e6 {
+                (1e-3, "µs")
+            } else {
+                (1e-6, "ms")
+            };
+            for value in values {
+                *value *= factor;
+            }
+            unit
+        }
+
+        fn scale_throughputs(
+            &self,
+            _typical: f64,
+            throughput: &Throughput,
+            values: &mut [f64],
+        ) -> &'static str {
+            let per = match *throughput {
+                Throughput::Elements(n) | Throughput::ElementsAndBytes { elements: n, .. } => n,
+                Throughput::Bytes(n) | Throughput::BytesDecimal(n) | Throughput::Bits(n) => n,
+            } as f64;
+            for value in values {
+                *value = per * 1e9 / *value;
+            }
+            "elem/s"
+        }
+
+        fn scale_for_machines(&self, _values: &mut [f64]) -> &'static str {
+            "ns"
+        }
+    }
+}

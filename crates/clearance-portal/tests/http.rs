@@ -476,3 +476,36 @@ async fn adding_a_user_is_refused_with_the_reason_while_verification_is_not_auth
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_expired_session_signs_nobody_in() {
+    let server = common::start_with(clearance_portal::PortalOptions {
+        session_lifetime: std::time::Duration::ZERO,
+        ..clearance_portal::PortalOptions::default()
+    })
+    .await;
+    let response = sign_in(&server, &client(), "alice@contoso", PASSWORD).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "the password was right"
+    );
+    let cookie = response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("clearance_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    // Sent by hand: the server itself must refuse the expired session.
+    let response = client()
+        .get(server.at("/t/contoso"))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()[LOCATION], "/login?next=%2Ft%2Fcontoso");
+}

@@ -891,6 +891,28 @@ async fn two_servers_on_one_postgres_agree_after_a_write_at_min_revision() {
             "round {round}: {summary:?}"
         );
     }
+    // A revision nobody has written yet is never answered with what is there now:
+    // after its bounded wait the server says "not yet" and names the field.
+    let future = a
+        .post(
+            a.token("staff ada"),
+            "/v1/tenants/tailspin/profiles/payment",
+            &json!({"complete": true}),
+            None,
+        )
+        .await;
+    let beyond = future.written().revision + 1_000;
+    for server in [&a, &b] {
+        let reply = server
+            .post(server.token("staff sam"), "/v1/check", &buy(beyond), None)
+            .await;
+        assert_eq!(reply.status, Some(503), "{reply:?}");
+        assert_eq!(
+            reply.body["error"]["code"], "revision_not_reached",
+            "{reply:?}"
+        );
+        assert_eq!(reply.body["error"]["field"], "min_revision", "{reply:?}");
+    }
     a.stop();
     b.stop();
     schema.drop_schema().await;

@@ -34,6 +34,7 @@
 //! # }).unwrap();
 //! ```
 
+mod bulk;
 mod error;
 mod group_commit;
 mod load;
@@ -52,6 +53,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot, watch};
 
+pub use bulk::{Imported, NewTenant};
 pub use error::StoreError;
 pub use load::TenantLoader;
 pub use records::{
@@ -237,6 +239,34 @@ impl Store {
         match &*self.backend {
             Backend::Sqlite(store) => store.append(pending, outcome).await,
             Backend::Postgres(store) => store.append(pending, outcome).await,
+        }
+    }
+
+    /// Writes many new tenants, each with its whole history and its snapshot, in one durable
+    /// transaction: the bulk path for a generated or migrated population.
+    ///
+    /// The events keep every append invariant: each tenant's are numbered from 1, and the
+    /// batch's take the next global revisions, tenant by tenant in batch order, serialized with
+    /// every appender's commits; subscribers hear of the new revision as of an append. Refused,
+    /// writing nothing, with [`StoreError::Conflict`] (expected version 0) naming the first
+    /// tenant that already has events, and with [`StoreError::InvalidInput`] for a tenant
+    /// without events or named twice. On SQLite the batch is one of the single writer's
+    /// transactions, which other writes wait behind.
+    pub async fn import_new_tenants(
+        &self,
+        tenants: Vec<NewTenant>,
+    ) -> Result<Imported, StoreError> {
+        bulk::check_batch(&tenants)?;
+        if tenants.is_empty() {
+            return Ok(Imported {
+                tenants: 0,
+                events: 0,
+                revision: self.current_revision().await?,
+            });
+        }
+        match &*self.backend {
+            Backend::Sqlite(store) => store.import_new_tenants(tenants).await,
+            Backend::Postgres(store) => store.import_new_tenants(&tenants).await,
         }
     }
 

@@ -14,6 +14,7 @@ use sqlx::{Acquire, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::bulk::{Imported, NewTenant, import_postgres};
 use crate::group_commit::{
     Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
 };
@@ -34,6 +35,8 @@ pub(crate) struct PostgresStore {
     pool: PgPool,
     writer: mpsc::Sender<Command<Infallible>>,
     signal: Arc<RevisionSignal>,
+    /// The NOTIFY channel of this store's schema.
+    channel: String,
     writer_task: Mutex<Option<JoinHandle<()>>>,
     /// The listener and the poller: they run until aborted.
     watchers: Vec<JoinHandle<()>>,
@@ -92,6 +95,7 @@ impl PostgresStore {
             pool,
             writer: sender,
             signal,
+            channel: notification_channel(&schema),
             writer_task: Mutex::new(Some(writer_task)),
             watchers,
         })
@@ -111,6 +115,16 @@ impl PostgresStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         outcome.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(crate) async fn import_new_tenants(
+        &self,
+        tenants: &[NewTenant],
+    ) -> Result<Imported, StoreError> {
+        let mut connection = self.pool.acquire().await?;
+        let imported = import_postgres(&mut connection, tenants, &self.channel).await?;
+        self.signal.advance(imported.revision);
+        Ok(imported)
     }
 
     pub(crate) async fn close(&self) {

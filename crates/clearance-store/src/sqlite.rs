@@ -15,6 +15,7 @@ use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::bulk::{SqliteImport, import_sqlite};
 use crate::group_commit::{
     Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
 };
@@ -51,6 +52,8 @@ pub(crate) enum SqliteWrite {
         phc_hash: String,
         principal: String,
     },
+    /// Many new tenants' events and snapshots (see `bulk`).
+    Import(Arc<SqliteImport>),
 }
 
 pub(crate) struct SqliteStore {
@@ -511,6 +514,7 @@ async fn apply_write(
 ) -> Result<Result<(), StoreError>, StoreError> {
     let now = jiff::Timestamp::now().to_string();
     match write {
+        SqliteWrite::Import(import) => return import_sqlite(connection, import).await,
         SqliteWrite::Snapshot {
             tenant,
             version,

@@ -6,7 +6,9 @@
 //! `Tenant::apply`), so the events are exactly those the service would have
 //! recorded; its folded state is saved as a snapshot in the service's format,
 //! so `clearance serve` loads it without replaying. The mix is deterministic:
-//! tenant `i` has the state [`Kind::of`]`(i)`, whatever the run.
+//! tenant `i` has the state [`Kind::of`]`(i)`, whatever the run. Tenants are
+//! written in batches, each batch's events and snapshots in one transaction
+//! (the store's bulk import), while the next batch is built.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,10 +18,10 @@ use anyhow::{Context, bail};
 use clearance_core::workflow::{self, Actor, Command, SupportRole};
 use clearance_core::{Catalog, Tenant};
 use clearance_server::demo::business_days_before;
-use clearance_store::{NewEvent, Store, StoreOptions};
+use clearance_store::{NewEvent, NewTenant, Store, StoreOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
-use tokio::task::JoinSet;
+use tokio::sync::mpsc;
 
 use crate::Outcome;
 
@@ -57,9 +59,9 @@ pub struct Args {
     #[arg(long, value_name = "RFC3339")]
     now: Option<Timestamp>,
 
-    /// How many tenants may wait for the store's group commit at once.
-    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    in_flight: u32,
+    /// How many tenants each transaction writes (the next batch is built while one is written).
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch: u32,
 
     /// Print the summary as JSON (kinds, counts, one example tenant each).
     #[arg(long)]
@@ -440,7 +442,18 @@ struct KindSummary {
     example: String,
 }
 
+/// What the builder made: the summary per kind and the number of events.
+#[derive(Default)]
+struct Built {
+    kinds: BTreeMap<Kind, KindSummary>,
+    events: u64,
+}
+
 /// Writes the population and prints its summary.
+///
+/// Tenants are built on one thread in batches of `--batch` while the store writes the previous
+/// batch, each in one transaction ([`Store::import_new_tenants`]): the build (CPU) and the
+/// durable write (mostly the database) overlap.
 pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     let location = match &args.database {
         Some(url) => url.clone(),
@@ -455,15 +468,52 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    runtime.block_on(write_population(catalog, args, &location))
+    let started = Instant::now();
+    let store = runtime.block_on(open_store(args, &location))?;
+    let population = Population::new(
+        catalog,
+        args.users_per_tenant,
+        args.now.unwrap_or_else(Timestamp::now),
+    );
+    let progress = ProgressBar::new(args.tenants).with_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tenants ({per_sec}, eta {eta})",
+        )
+        .expect("the template is valid"),
+    );
+    // One batch waits while the next is built: the builder stays at most two batches ahead.
+    let (sender, batches) = mpsc::channel(1);
+    let (built, written) = std::thread::scope(|scope| {
+        let builder = scope.spawn(|| build_batches(&population, args, sender));
+        let written = runtime.block_on(write_batches(&store, batches, &progress));
+        let built = builder
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (built, written)
+    });
+    progress.finish_and_clear();
+    runtime.block_on(store.close());
+    // A failed write stops the builder (its channel closes), so the write's error comes first.
+    let written = written?;
+    let built = built?;
+    anyhow::ensure!(
+        written == args.tenants,
+        "wrote {written} of {} tenants",
+        args.tenants
+    );
+    print_summary(
+        args,
+        &built.kinds,
+        built.events,
+        started.elapsed().as_secs_f64(),
+        &location,
+    );
+    Ok(Outcome::Done)
 }
 
-async fn write_population(
-    catalog: &Catalog,
-    args: &Args,
-    location: &str,
-) -> anyhow::Result<Outcome> {
-    let started = Instant::now();
+/// Opens the store, refuses one that already has the population's first or last tenant, and
+/// stores the appeal document the population refers to.
+async fn open_store(args: &Args, location: &str) -> anyhow::Result<Store> {
     let store = Store::open_with(StoreOptions::new(location))
         .await
         .with_context(|| format!("opening the store at {}", redact(location)))?;
@@ -486,73 +536,74 @@ async fn write_population(
             APPEAL_PDF.to_vec(),
         )
         .await?;
-    let population = Population::new(
-        catalog,
-        args.users_per_tenant,
-        args.now.unwrap_or_else(Timestamp::now),
-    );
-    let progress = ProgressBar::new(args.tenants).with_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tenants ({per_sec}, eta {eta})",
-        )
-        .expect("the template is valid"),
-    );
-    let mut writing: JoinSet<anyhow::Result<u64>> = JoinSet::new();
-    let mut kinds: BTreeMap<Kind, KindSummary> = BTreeMap::new();
-    let mut events = 0u64;
-    let in_flight = args.in_flight as usize;
-    let result: anyhow::Result<()> = async {
-        for index in 0..args.tenants {
+    Ok(store)
+}
+
+/// Builds the population in order, `--batch` tenants at a time, and hands each batch over.
+/// Stops early (without error) when the writer has stopped listening.
+fn build_batches(
+    population: &Population<'_>,
+    args: &Args,
+    batches: mpsc::Sender<Vec<NewTenant>>,
+) -> anyhow::Result<Built> {
+    let mut built = Built::default();
+    let size = u64::from(args.batch);
+    let mut start = 0;
+    while start < args.tenants {
+        let end = (start + size).min(args.tenants);
+        let mut batch = Vec::with_capacity((end - start) as usize);
+        for index in start..end {
             let tenant = population.build(index, tenant_id(&args.prefix, index))?;
-            let summary = kinds.entry(tenant.kind).or_insert_with(|| KindSummary {
-                count: 0,
-                example: tenant.id.clone(),
-            });
-            summary.count += 1;
-            let store = store.clone();
-            writing.spawn(write_tenant(store, tenant));
-            while writing.len() >= in_flight {
-                events += joined(writing.join_next().await)?;
-                progress.inc(1);
-            }
+            // The import saves the snapshot at the tenant's number of events.
+            anyhow::ensure!(
+                tenant.version == tenant.events.len() as u64,
+                "tenant `{}` folded to version {} from {} events",
+                tenant.id,
+                tenant.version,
+                tenant.events.len()
+            );
+            built
+                .kinds
+                .entry(tenant.kind)
+                .or_insert_with(|| KindSummary {
+                    count: 0,
+                    example: tenant.id.clone(),
+                })
+                .count += 1;
+            built.events += tenant.events.len() as u64;
+            batch.push(NewTenant::new(
+                tenant.id,
+                tenant.events,
+                Some(tenant.snapshot),
+            ));
         }
-        while let Some(next) = writing.join_next().await {
-            events += joined(Some(next))?;
-            progress.inc(1);
+        if batches.blocking_send(batch).is_err() {
+            break;
         }
-        Ok(())
+        start = end;
     }
-    .await;
-    progress.finish_and_clear();
-    writing.abort_all();
-    store.close().await;
-    result?;
-    let elapsed = started.elapsed();
-    print_summary(args, &kinds, events, elapsed.as_secs_f64(), location);
-    Ok(Outcome::Done)
+    Ok(built)
 }
 
-async fn write_tenant(store: Store, tenant: BuiltTenant) -> anyhow::Result<u64> {
-    let count = tenant.events.len() as u64;
-    store
-        .append(&tenant.id, 0, tenant.events, None)
-        .await
-        .with_context(|| format!("appending tenant `{}`", tenant.id))?;
-    store
-        .save_snapshot(&tenant.id, tenant.version, tenant.snapshot)
-        .await
-        .with_context(|| format!("saving the snapshot of tenant `{}`", tenant.id))?;
-    Ok(count)
-}
-
-fn joined(
-    next: Option<Result<anyhow::Result<u64>, tokio::task::JoinError>>,
+/// Writes each batch as it comes, one transaction each, and counts the tenants written.
+async fn write_batches(
+    store: &Store,
+    mut batches: mpsc::Receiver<Vec<NewTenant>>,
+    progress: &ProgressBar,
 ) -> anyhow::Result<u64> {
-    match next {
-        Some(Ok(written)) => written,
-        Some(Err(error)) => Err(anyhow::anyhow!("a writing task failed: {error}")),
-        None => Ok(0),
+    let mut written = 0;
+    while let Some(batch) = batches.recv().await {
+        let first = batch.first().map(|tenant| tenant.tenant().to_owned());
+        let imported = store.import_new_tenants(batch).await.with_context(|| {
+            format!(
+                "writing the batch from tenant `{}`",
+                first.unwrap_or_default()
+            )
+        })?;
+        written += imported.tenants;
+        progress.inc(imported.tenants);
     }
+    Ok(written)
 }
 
 fn print_summary(

@@ -232,6 +232,58 @@ async fn futures_join_all<F: std::future::Future>(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_path_parameter_that_does_not_decode_is_named_in_the_error_shape() {
+    let demo = Demo::start().await;
+    let alice = demo.partner("contoso");
+    let agent = demo.agent();
+    let before = demo.trail("contoso").await.len();
+    // `%FF` and `%C3%28` decode to bytes that are not UTF-8.
+    let cases = [
+        (
+            Method::GET,
+            "/v1/tenants/%FF/access?user=alice",
+            &agent,
+            "tenant",
+        ),
+        (Method::GET, "/v1/tenants/contoso/cases/%FF", &alice, "case"),
+        (Method::GET, "/v1/documents/%FF", &agent, "sha256"),
+        (
+            Method::POST,
+            "/v1/tenants/contoso/programs/%C3%28/submit",
+            &alice,
+            "program",
+        ),
+        (
+            Method::POST,
+            "/v1/tenants/%FF/programs/maicpp/authorize",
+            &agent,
+            "tenant",
+        ),
+        (
+            Method::POST,
+            "/v1/tenants/contoso/memberships/%FF/buy",
+            &alice,
+            "offer",
+        ),
+    ];
+    for (method, path, token, field) in cases {
+        let (status, answer) = demo.call(method.clone(), path, token, None, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{method} {path}: {answer}");
+        assert_eq!(answer["error"]["code"], "invalid_input", "{path}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{path}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("UTF-8"), "{path}: {answer}");
+    }
+    // A partner is still told about another tenant's path only what a missing
+    // tenant would tell: 404, before the parameter is decoded.
+    let (status, answer) = demo.get("/v1/tenants/%FF/access?user=alice", &alice).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{answer}");
+    assert_eq!(answer["error"]["code"], "not_found");
+    assert_eq!(demo.trail("contoso").await.len(), before, "nothing changed");
+    demo.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_names_the_field_and_changes_nothing() {
     let demo = Demo::start().await;
     let alice = demo.partner("contoso");

@@ -1,10 +1,13 @@
 //! Request extractors whose rejections are API errors naming the field.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -83,6 +86,56 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
+/// Path parameters; one that does not decode (e.g. percent-encoded bytes that
+/// are not UTF-8) is a 400 naming the parameter.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(path_error(parts, &rejection)),
+        }
+    }
+}
+
+/// A path rejection in the API's error shape. A route that declares other
+/// parameters than its handler reads is a bug of this server: 500.
+fn path_error(parts: &Parts, rejection: &PathRejection) -> ApiError {
+    let PathRejection::FailedToDeserializePathParams(error) = rejection else {
+        return ApiError::new(rejection.status(), "internal", rejection.body_text());
+    };
+    if error.status().is_server_error() {
+        return ApiError::new(error.status(), "internal", error.body_text());
+    }
+    let parameter = |index: usize| {
+        let route = parts.extensions.get::<MatchedPath>()?.as_str();
+        parameter_names(route).nth(index).map(str::to_owned)
+    };
+    let field = match error.kind() {
+        ErrorKind::ParseErrorAtKey { key, .. }
+        | ErrorKind::InvalidUtf8InPathParam { key }
+        | ErrorKind::DeserializeError { key, .. } => Some(key.clone()),
+        ErrorKind::ParseErrorAtIndex { index, .. } => parameter(*index),
+        ErrorKind::ParseError { .. } => parameter(0),
+        _ => None,
+    };
+    ApiError::invalid(
+        field.unwrap_or_else(|| "path".to_owned()),
+        error.kind().to_string(),
+    )
+}
+
+/// The names of a route's parameters, in order (`{tenant}`, `{*rest}`).
+fn parameter_names(route: &str) -> impl Iterator<Item = &str> {
+    route.split('/').filter_map(|segment| {
+        let name = segment.strip_prefix('{')?.strip_suffix('}')?;
+        Some(name.trim_start_matches('*'))
+    })
+}
+
 /// The field an error is about: its path, or for a missing or unknown field
 /// the name serde quotes in the message.
 fn field_of(path: &str, message: &str, root: &str) -> String {
@@ -124,7 +177,12 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// The optional `Idempotency-Key` header.
-pub struct IdempotencyKey(pub Option<String>);
+#[derive(IntoParams)]
+#[into_params(names("Idempotency-Key"), parameter_in = Header)]
+pub struct IdempotencyKey(
+    /// Makes a retry safe
+    pub Option<String>,
+);
 
 impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     type Rejection = ApiError;
@@ -163,6 +221,16 @@ mod tests {
             "min_revision"
         );
         assert_eq!(field_of(".", "EOF while parsing", "body"), "body");
+    }
+
+    #[test]
+    fn the_parameters_of_a_route_are_named_in_order() {
+        let names: Vec<&str> =
+            parameter_names("/v1/tenants/{tenant}/cases/{case}/comments").collect();
+        assert_eq!(names, ["tenant", "case"]);
+        let names: Vec<&str> = parameter_names("/v1/{*rest}").collect();
+        assert_eq!(names, ["rest"]);
+        assert_eq!(parameter_names("/v1/check").count(), 0);
     }
 
     #[derive(serde::Deserialize, Debug)]

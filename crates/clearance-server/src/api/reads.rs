@@ -2,7 +2,7 @@
 //! trail and the operator's lists.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
-use super::extract::{ApiJson, ApiQuery, Caller};
+use super::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::error::{ApiError, ErrorBody};
 use crate::views::{
     AccessView, CaseView, CheckResult, DiagnosisView, EventPage, LegalInfoView, QueueEntry,
@@ -176,7 +176,7 @@ pub async fn check_batch(
 pub async fn access(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<AccessView>, ApiError> {
     Ok(Json(
@@ -202,7 +202,7 @@ pub async fn access(
 pub async fn diagnosis(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<DiagnosisView>, ApiError> {
     Ok(Json(
@@ -229,7 +229,7 @@ pub async fn diagnosis(
 pub async fn legal_info(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<LegalInfoView>, ApiError> {
     Ok(Json(
@@ -254,7 +254,7 @@ pub async fn legal_info(
 pub async fn verification(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((tenant, program)): Path<(String, String)>,
+    ApiPath((tenant, program)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<VerificationView>, ApiError> {
     Ok(Json(
@@ -275,7 +275,7 @@ pub async fn verification(
 pub async fn events(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<EventsQuery>,
 ) -> Result<Json<EventPage>, ApiError> {
     Ok(Json(
@@ -314,7 +314,7 @@ pub async fn list_tenants(
 pub async fn get_tenant(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<TenantSummary>, ApiError> {
     Ok(Json(
@@ -336,7 +336,7 @@ pub async fn get_tenant(
 pub async fn list_users(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<Vec<UserView>>, ApiError> {
     Ok(Json(
@@ -357,7 +357,7 @@ pub async fn list_users(
 pub async fn list_cases(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(tenant): Path<String>,
+    ApiPath(tenant): ApiPath<String>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<Vec<CaseView>>, ApiError> {
     Ok(Json(
@@ -382,7 +382,7 @@ pub async fn list_cases(
 pub async fn get_case(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path((tenant, case)): Path<(String, String)>,
+    ApiPath((tenant, case)): ApiPath<(String, String)>,
     ApiQuery(query): ApiQuery<RevisionQuery>,
 ) -> Result<Json<CaseView>, ApiError> {
     Ok(Json(
@@ -433,7 +433,7 @@ pub async fn verification_queue(
 pub async fn document(
     State(state): State<AppState>,
     Caller(principal): Caller,
-    Path(sha256): Path<String>,
+    ApiPath(sha256): ApiPath<String>,
 ) -> Result<Response, ApiError> {
     let blob = state.service.document(&principal, &sha256).await?;
     Ok((

@@ -1,19 +1,24 @@
 //! Write endpoints: the workflow's commands as POSTs. Each answers
 //! `{"revision", "version", "events"}`; with an `Idempotency-Key` a retry gets
 //! the first answer (marked by the `Idempotent-Replayed: true` header).
+//!
+//! A workflow write receives one [`Write`] (the caller, the key, the path and
+//! the body, each refused in the API's error shape naming the field) and says
+//! only which command the request means; [`Write::run`] does the rest.
 
 use axum::Json;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use clearance_core::EnrollmentStatus;
 use clearance_core::WorkflowError;
 use clearance_core::workflow::Command;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use utoipa::ToSchema;
 
 use super::AppState;
-use super::extract::{ApiJson, Caller, IdempotencyKey};
+use super::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
 use crate::auth::Principal;
 use crate::error::{ApiError, ErrorBody};
 use crate::service::{MAX_DOCUMENT_BYTES, Outcome, ServiceError};
@@ -43,19 +48,79 @@ fn written(outcome: Outcome) -> Response {
     response
 }
 
-async fn run(
-    state: &AppState,
-    principal: &Principal,
-    tenant: &str,
-    command: Command,
+/// A workflow write as its handler receives it: the caller, the
+/// `Idempotency-Key`, the path parameters `P` and the body `B` (a JSON
+/// request, or [`NoBody`]), read in that order; the first that is missing or
+/// malformed answers in the API's error shape, naming the field.
+pub struct Write<P, B = NoBody> {
+    state: AppState,
+    principal: Principal,
     key: IdempotencyKey,
-) -> Result<Response, ApiError> {
-    let outcome = state
-        .service
-        .execute(principal, tenant, command, key.0.as_deref())
-        .await
-        .map_err(|error| refusal(&state.service, error))?;
-    Ok(written(outcome))
+    path: P,
+    body: B,
+}
+
+/// The body of a write that reads none.
+pub struct NoBody;
+
+/// How a [`Write`] reads its body.
+pub trait WriteBody: Sized {
+    /// The body of `request`, or the error naming what is wrong with it.
+    fn read(request: Request) -> impl Future<Output = Result<Self, ApiError>> + Send;
+}
+
+impl WriteBody for NoBody {
+    async fn read(_request: Request) -> Result<Self, ApiError> {
+        Ok(NoBody)
+    }
+}
+
+impl<T: DeserializeOwned> WriteBody for T {
+    async fn read(request: Request) -> Result<Self, ApiError> {
+        let ApiJson(body) = ApiJson::from_request(request, &()).await?;
+        Ok(body)
+    }
+}
+
+impl<P, B> FromRequest<AppState> for Write<P, B>
+where
+    P: DeserializeOwned + Send,
+    B: WriteBody,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let (mut parts, body) = request.into_parts();
+        let Caller(principal) = Caller::from_request_parts(&mut parts, state).await?;
+        let key = IdempotencyKey::from_request_parts(&mut parts, state).await?;
+        let ApiPath(path) = ApiPath::from_request_parts(&mut parts, state).await?;
+        let body = B::read(Request::from_parts(parts, body)).await?;
+        Ok(Write {
+            state: state.clone(),
+            principal,
+            key,
+            path,
+            body,
+        })
+    }
+}
+
+impl<P, B> Write<P, B> {
+    /// Runs the command that `command` makes of the path and body on the
+    /// tenant it names, under the request's key; answers the write, or the
+    /// refusal with its rule.
+    async fn run(
+        self,
+        command: impl FnOnce(P, B) -> (String, Command),
+    ) -> Result<Response, ApiError> {
+        let (tenant, command) = command(self.path, self.body);
+        let service = &self.state.service;
+        let outcome = service
+            .execute(&self.principal, &tenant, command, self.key.0.as_deref())
+            .await
+            .map_err(|error| refusal(service, error))?;
+        Ok(written(outcome))
+    }
 }
 
 /// A service error as an API error; a denial by the catalog carries the full
@@ -225,50 +290,44 @@ pub struct RevokeRequest {
 
 /// Creates a tenant with its first user (support).
 #[utoipa::path(post, path = "/v1/tenants", tag = "operator", request_body = CreateTenantRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")),
+    params(IdempotencyKey),
     responses(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Staff only", body = ErrorBody),
         (status = 409, description = "Refused by the workflow", body = ErrorBody),
     ))]
-pub async fn create_tenant(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    ApiJson(request): ApiJson<CreateTenantRequest>,
-) -> Result<Response, ApiError> {
-    let command = Command::CreateTenant {
-        country: request.country,
-        admin: request.admin,
-        roles: request.roles,
-    };
-    run(&state, &principal, &request.id, command, key).await
+pub async fn create_tenant(write: Write<(), CreateTenantRequest>) -> Result<Response, ApiError> {
+    write
+        .run(|(), request| {
+            let command = Command::CreateTenant {
+                country: request.country,
+                admin: request.admin,
+                roles: request.roles,
+            };
+            (request.id, command)
+        })
+        .await
 }
 
 /// Adds a user (refused while verification is not Authorized).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/users", tag = "partner",
     request_body = AddUserRequest,
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
     responses(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Refused: roles frozen or not allowed", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
-pub async fn add_user(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path(tenant): Path<String>,
-    ApiJson(request): ApiJson<AddUserRequest>,
-) -> Result<Response, ApiError> {
-    let command = Command::AddUser {
-        user: request.user,
-        roles: request.roles,
-    };
-    run(&state, &principal, &tenant, command, key).await
+pub async fn add_user(write: Write<String, AddUserRequest>) -> Result<Response, ApiError> {
+    write
+        .run(|tenant, request| {
+            let command = Command::AddUser {
+                user: request.user,
+                roles: request.roles,
+            };
+            (tenant, command)
+        })
+        .await
 }
 
 /// Grants or revokes roles (refused while verification is not Authorized).
@@ -277,7 +336,7 @@ pub async fn add_user(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("user" = String, Path, description = "User id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -285,50 +344,60 @@ pub async fn add_user(
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn change_roles(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, user)): Path<(String, String)>,
-    ApiJson(request): ApiJson<RolesRequest>,
+    write: Write<(String, String), RolesRequest>,
 ) -> Result<Response, ApiError> {
-    let command = match request.op {
-        RoleOp::Grant => Command::GrantRoles {
-            user,
-            roles: request.roles,
-        },
-        RoleOp::Revoke => Command::RevokeRoles {
-            user,
-            roles: request.roles,
-        },
+    write
+        .run(|(tenant, user), request| {
+            let roles = request.roles;
+            let command = match request.op {
+                RoleOp::Grant => Command::GrantRoles { user, roles },
+                RoleOp::Revoke => Command::RevokeRoles { user, roles },
+            };
+            (tenant, command)
+        })
+        .await
+}
+
+/// Declares a write whose path is a tenant and one thing of it (`$param`) and
+/// which has no body: `$name`, its path, and the command it runs.
+macro_rules! path_write {
+    (
+        $(#[$doc:meta])* $name:ident, $path:literal, tag = $tag:literal,
+        ($param:ident: $param_name:literal = $description:literal) => $command:ident,
+        responses($($responses:tt)*)
+    ) => {
+        $(#[$doc])*
+        #[utoipa::path(post, path = $path, tag = $tag,
+            params(
+                ("tenant" = String, Path, description = "Tenant id"),
+                ($param_name = String, Path, description = $description),
+                IdempotencyKey
+            ),
+            responses(
+                (status = 200, description = "Written", body = WriteResult),
+                $($responses)*
+            ))]
+        pub async fn $name(write: Write<(String, String)>) -> Result<Response, ApiError> {
+            write
+                .run(|(tenant, $param), NoBody| (tenant, Command::$command { $param }))
+                .await
+        }
     };
-    run(&state, &principal, &tenant, command, key).await
 }
 
 /// Declares a program write with no body: `$name`, its path, and the command.
 macro_rules! program_write {
     ($(#[$doc:meta])* $name:ident, $path:literal, $command:ident) => {
-        $(#[$doc])*
-        #[utoipa::path(post, path = $path, tag = "workflow",
-            params(
-                ("tenant" = String, Path, description = "Tenant id"),
-                ("program" = String, Path, description = "Program id"),
-                ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-            ),
+        path_write!(
+            $(#[$doc])* $name, $path, tag = "workflow",
+            (program: "program" = "Program id") => $command,
             responses(
-                (status = 200, description = "Written", body = WriteResult),
                 (status = 403, description = "Not allowed for this caller", body = ErrorBody),
                 (status = 404, description = "No such tenant", body = ErrorBody),
                 (status = 409, description = "Not allowed in the current state", body = ErrorBody),
                 (status = 422, description = "Unknown program", body = ErrorBody),
-            ))]
-        pub async fn $name(
-            State(state): State<AppState>,
-            Caller(principal): Caller,
-            key: IdempotencyKey,
-            Path((tenant, program)): Path<(String, String)>,
-        ) -> Result<Response, ApiError> {
-            run(&state, &principal, &tenant, Command::$command { program }, key).await
-        }
+            )
+        );
     };
 }
 
@@ -359,7 +428,7 @@ program_write!(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("program" = String, Path, description = "Program id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -367,18 +436,13 @@ program_write!(
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "Not allowed in the current state", body = ErrorBody),
     ))]
-pub async fn reject(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, program)): Path<(String, String)>,
-    ApiJson(request): ApiJson<RejectRequest>,
-) -> Result<Response, ApiError> {
-    let command = Command::Reject {
-        program,
-        reason: request.reason,
-    };
-    run(&state, &principal, &tenant, command, key).await
+pub async fn reject(write: Write<(String, String), RejectRequest>) -> Result<Response, ApiError> {
+    write
+        .run(|(tenant, program), request| {
+            let reason = request.reason;
+            (tenant, Command::Reject { program, reason })
+        })
+        .await
 }
 
 /// Challenges a verification: the partner sees an action-required banner (support).
@@ -387,7 +451,7 @@ pub async fn reject(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("program" = String, Path, description = "Program id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -396,18 +460,18 @@ pub async fn reject(
         (status = 409, description = "Not allowed in the current state", body = ErrorBody),
     ))]
 pub async fn challenge(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, program)): Path<(String, String)>,
-    ApiJson(request): ApiJson<ChallengeRequest>,
+    write: Write<(String, String), ChallengeRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::Challenge {
-        program,
-        reason: request.reason,
-        documents: request.documents,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|(tenant, program), request| {
+            let command = Command::Challenge {
+                program,
+                reason: request.reason,
+                documents: request.documents,
+            };
+            (tenant, command)
+        })
+        .await
 }
 
 /// Sets an enrollment's status (support).
@@ -416,7 +480,7 @@ pub async fn challenge(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("program" = String, Path, description = "Program id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -424,17 +488,14 @@ pub async fn challenge(
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn set_enrollment(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, program)): Path<(String, String)>,
-    ApiJson(request): ApiJson<EnrollmentRequest>,
+    write: Write<(String, String), EnrollmentRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::SetEnrollment {
-        program,
-        status: request.status,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|(tenant, program), request| {
+            let status = request.status;
+            (tenant, Command::SetEnrollment { program, status })
+        })
+        .await
 }
 
 /// Appeals a rejection or challenge with a supporting document (multipart:
@@ -444,7 +505,7 @@ pub async fn set_enrollment(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("program" = String, Path, description = "Program id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -458,7 +519,7 @@ pub async fn appeal(
     State(state): State<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    Path((tenant, program)): Path<(String, String)>,
+    ApiPath((tenant, program)): ApiPath<(String, String)>,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let mut multipart = multipart.map_err(|rejection| {
@@ -527,34 +588,16 @@ fn multipart_error(error: axum::extract::multipart::MultipartError) -> ApiError 
     }
 }
 
-/// Accepts an agreement.
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/agreements/{agreement}/accept", tag = "partner",
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("agreement" = String, Path, description = "Agreement id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+path_write!(
+    /// Accepts an agreement.
+    accept_agreement, "/v1/tenants/{tenant}/agreements/{agreement}/accept", tag = "partner",
+    (agreement: "agreement" = "Agreement id") => AcceptAgreement,
     responses(
-        (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Not allowed", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "Already accepted", body = ErrorBody),
-    ))]
-pub async fn accept_agreement(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, agreement)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    run(
-        &state,
-        &principal,
-        &tenant,
-        Command::AcceptAgreement { agreement },
-        key,
     )
-    .await
-}
+);
 
 /// Marks a profile (payment, tax) complete or incomplete.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/profiles/{profile}", tag = "partner",
@@ -562,7 +605,7 @@ pub async fn accept_agreement(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("profile" = String, Path, description = "Profile id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -570,126 +613,77 @@ pub async fn accept_agreement(
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn update_profile(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, profile)): Path<(String, String)>,
-    ApiJson(request): ApiJson<ProfileRequest>,
+    write: Write<(String, String), ProfileRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::UpdateProfile {
-        profile,
-        complete: request.complete,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|(tenant, profile), request| {
+            let complete = request.complete;
+            (tenant, Command::UpdateProfile { profile, complete })
+        })
+        .await
 }
 
 /// Records a new Partner Capability Score (support).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/capability-score", tag = "partner",
     request_body = ScoreRequest,
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
     responses(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Support only", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn update_capability_score(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path(tenant): Path<String>,
-    ApiJson(request): ApiJson<ScoreRequest>,
+    write: Write<String, ScoreRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::UpdateCapabilityScore {
-        score: request.score,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|tenant, request| {
+            let score = request.score;
+            (tenant, Command::UpdateCapabilityScore { score })
+        })
+        .await
 }
 
-/// Buys a membership offer (Buy Now; gated by `membership_offers.buy`).
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/memberships/{offer}/buy", tag = "partner",
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("offer" = String, Path, description = "Offer id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+path_write!(
+    /// Buys a membership offer (Buy Now; gated by `membership_offers.buy`).
+    buy_membership, "/v1/tenants/{tenant}/memberships/{offer}/buy", tag = "partner",
+    (offer: "offer" = "Offer id") => BuyMembership,
     responses(
-        (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Denied, with every unmet criterion in the message", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "A membership is active", body = ErrorBody),
-    ))]
-pub async fn buy_membership(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, offer)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    run(
-        &state,
-        &principal,
-        &tenant,
-        Command::BuyMembership { offer },
-        key,
     )
-    .await
-}
+);
 
-/// Renews a membership (Renew Now; gated by `membership_offers.renew`).
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/memberships/{offer}/renew", tag = "partner",
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("offer" = String, Path, description = "Offer id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+path_write!(
+    /// Renews a membership (Renew Now; gated by `membership_offers.renew`).
+    renew_membership, "/v1/tenants/{tenant}/memberships/{offer}/renew", tag = "partner",
+    (offer: "offer" = "Offer id") => RenewMembership,
     responses(
-        (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Denied", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
         (status = 409, description = "No membership to renew", body = ErrorBody),
-    ))]
-pub async fn renew_membership(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, offer)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    run(
-        &state,
-        &principal,
-        &tenant,
-        Command::RenewMembership { offer },
-        key,
     )
-    .await
-}
+);
 
 /// Opens a support case.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/cases", tag = "cases",
     request_body = OpenCaseRequest,
-    params(
-        ("tenant" = String, Path, description = "Tenant id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
-    ),
+    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
     responses(
         (status = 200, description = "Written; the case id is in the case_opened event", body = WriteResult),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
-pub async fn open_case(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path(tenant): Path<String>,
-    ApiJson(request): ApiJson<OpenCaseRequest>,
-) -> Result<Response, ApiError> {
-    let command = Command::OpenCase {
-        subject: request.subject,
-        program: request.program,
-        body: request.body,
-    };
-    run(&state, &principal, &tenant, command, key).await
+pub async fn open_case(write: Write<String, OpenCaseRequest>) -> Result<Response, ApiError> {
+    write
+        .run(|tenant, request| {
+            let command = Command::OpenCase {
+                subject: request.subject,
+                program: request.program,
+                body: request.body,
+            };
+            (tenant, command)
+        })
+        .await
 }
 
 /// Comments on a support case.
@@ -698,7 +692,7 @@ pub async fn open_case(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("case" = String, Path, description = "Case id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -706,17 +700,14 @@ pub async fn open_case(
         (status = 409, description = "The case is resolved", body = ErrorBody),
     ))]
 pub async fn comment_case(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, case)): Path<(String, String)>,
-    ApiJson(request): ApiJson<CommentRequest>,
+    write: Write<(String, String), CommentRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::CommentCase {
-        case,
-        body: request.body,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|(tenant, case), request| {
+            let body = request.body;
+            (tenant, Command::CommentCase { case, body })
+        })
+        .await
 }
 
 /// Resolves a support case (support).
@@ -725,7 +716,7 @@ pub async fn comment_case(
     params(
         ("tenant" = String, Path, description = "Tenant id"),
         ("case" = String, Path, description = "Case id"),
-        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry safe")
+        IdempotencyKey
     ),
     responses(
         (status = 200, description = "Written", body = WriteResult),
@@ -734,17 +725,14 @@ pub async fn comment_case(
         (status = 409, description = "Already resolved", body = ErrorBody),
     ))]
 pub async fn resolve_case(
-    State(state): State<AppState>,
-    Caller(principal): Caller,
-    key: IdempotencyKey,
-    Path((tenant, case)): Path<(String, String)>,
-    ApiJson(request): ApiJson<ResolveRequest>,
+    write: Write<(String, String), ResolveRequest>,
 ) -> Result<Response, ApiError> {
-    let command = Command::ResolveCase {
-        case,
-        resolution: request.resolution,
-    };
-    run(&state, &principal, &tenant, command, key).await
+    write
+        .run(|(tenant, case), request| {
+            let resolution = request.resolution;
+            (tenant, Command::ResolveCase { case, resolution })
+        })
+        .await
 }
 
 /// Issues an API token (support admin). The secret is in this answer only.

@@ -1,5 +1,6 @@
 //! `clearance gen` end to end: the binary writes a small population into a
-//! SQLite store, then the service loads it (from snapshots, without replay)
+//! SQLite store (and, with `CLEARANCE_TEST_POSTGRES`, into a PostgreSQL schema
+//! of its own), then the service loads it (from snapshots, without replay)
 //! and answers checks consistent with each generated state.
 
 use std::collections::BTreeMap;
@@ -17,8 +18,11 @@ fn clearance() -> Command {
     Command::new(env!("CARGO_BIN_EXE_clearance"))
 }
 
-/// Runs `gen --json` and returns the summary's kinds: name → (count, example tenant).
-fn generate(dir: &std::path::Path, extra: &[&str]) -> BTreeMap<String, (u64, String)> {
+/// What `gen --json` reports: kind name → (count, example tenant).
+type Kinds = BTreeMap<String, (u64, String)>;
+
+/// Runs `gen --json` and returns the summary's kinds and its number of events.
+fn generate(dir: &std::path::Path, extra: &[&str]) -> (Kinds, u64) {
     let output = clearance()
         .args([
             "gen",
@@ -40,7 +44,7 @@ fn generate(dir: &std::path::Path, extra: &[&str]) -> BTreeMap<String, (u64, Str
     let summary: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("--json prints one JSON object");
     assert_eq!(summary["tenants"], TENANTS);
-    summary["kinds"]
+    let kinds = summary["kinds"]
         .as_array()
         .expect("kinds is an array")
         .iter()
@@ -53,7 +57,8 @@ fn generate(dir: &std::path::Path, extra: &[&str]) -> BTreeMap<String, (u64, Str
                 ),
             )
         })
-        .collect()
+        .collect();
+    (kinds, summary["events"].as_u64().expect("an event count"))
 }
 
 fn staff() -> Principal {
@@ -66,7 +71,66 @@ fn staff() -> Principal {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_generated_population_loads_from_snapshots_and_answers_by_its_state() {
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let kinds = generate(dir.path(), &[]);
+    // Several batches, so the build of one overlaps the write of the previous.
+    let (kinds, events) = generate(dir.path(), &["--batch", "64"]);
+    let location = dir.path().join("clearance.db");
+    let store = Store::open(location.to_str().expect("a UTF-8 path"))
+        .await
+        .expect("the store opens");
+    check_population(&store, &kinds, events).await;
+    store.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_population_generated_into_postgres_loads_and_answers_by_its_state() {
+    let Ok(admin_url) = std::env::var("CLEARANCE_TEST_POSTGRES") else {
+        println!("skipped: CLEARANCE_TEST_POSTGRES not set");
+        return;
+    };
+    let schema = format!("gen_population_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&admin_url)
+        .await
+        .expect("the test database is reachable");
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&admin)
+        .await
+        .expect("the test schema is created");
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    let url = format!("{admin_url}{separator}options=-csearch_path%3D{schema}");
+    // On a thread of its own, so the schema is dropped even when a check fails.
+    let outcome = std::thread::spawn(move || {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let (kinds, events) = generate(dir.path(), &["--batch", "50", "--database", &url]);
+        assert!(
+            !dir.path().join("clearance.db").exists(),
+            "--database writes nowhere else"
+        );
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(async {
+                let store = Store::open(&url).await.expect("the store opens");
+                check_population(&store, &kinds, events).await;
+                store.close().await;
+            });
+    })
+    .join();
+    sqlx::query(&format!("DROP SCHEMA \"{schema}\" CASCADE"))
+        .execute(&admin)
+        .await
+        .expect("the test schema drops");
+    admin.close().await;
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Checks a generated population in `store`: every kind is there, every tenant has a
+/// snapshot at its latest version, the revisions count the events, and the service started
+/// over it answers as each state should.
+async fn check_population(store: &Store, kinds: &Kinds, events: u64) {
     assert_eq!(kinds.values().map(|(count, _)| count).sum::<u64>(), TENANTS);
     for expected in [
         "not_enrolled",
@@ -89,11 +153,17 @@ async fn a_generated_population_loads_from_snapshots_and_answers_by_its_state() 
             "no `{expected}` tenant in {kinds:?}"
         );
     }
-
-    let location = dir.path().join("clearance.db");
-    let store = Store::open(location.to_str().expect("a UTF-8 path"))
+    // One revision per event, from 1: the batches continued each other without gaps.
+    assert_eq!(store.current_revision().await.expect("reads"), events);
+    let feed = store
+        .events_after_revision(0, u32::MAX)
         .await
-        .expect("the store opens");
+        .expect("the feed reads");
+    assert!(
+        feed.iter().map(|event| event.revision).eq(1..=events),
+        "revisions are 1..={events} in order"
+    );
+
     // Every tenant has a snapshot at its latest version: start-up replays nothing.
     let mut loader = store.load_all().await.expect("the loader starts");
     let mut loaded = 0;
@@ -121,7 +191,7 @@ async fn a_generated_population_loads_from_snapshots_and_answers_by_its_state() 
         .program_ix("maicpp")
         .expect("the default catalog has maicpp");
     let staff = staff();
-    for (kind, (_, tenant)) in &kinds {
+    for (kind, (_, tenant)) in kinds {
         let state = service
             .tenant(&staff, tenant, None)
             .await
@@ -196,7 +266,6 @@ async fn a_generated_population_loads_from_snapshots_and_answers_by_its_state() 
         .map(|(tenant, _)| tenant.as_str())
         .collect();
     assert_eq!(marked, [kinds["pending_overdue_unswept"].1.as_str()]);
-    store.close().await;
 }
 
 #[test]

@@ -17,7 +17,7 @@ use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
-use crate::cases::{Case, answer_matches};
+use crate::cases::Case;
 
 /// Highest latency the histogram holds: 60 s, in nanoseconds.
 const MAX_LATENCY_NANOS: u64 = 60_000_000_000;
@@ -25,8 +25,6 @@ const MAX_LATENCY_NANOS: u64 = 60_000_000_000;
 /// How long and how wide to load.
 #[derive(Clone, Debug)]
 pub struct LoadPlan {
-    /// The server.
-    pub addr: SocketAddr,
     /// Concurrent connections.
     pub connections: usize,
     /// Requests sent but not recorded first.
@@ -40,8 +38,8 @@ pub struct LoadPlan {
 enum Expect {
     /// Status 200.
     Ok,
-    /// Status 200 and a check answer with this `allowed`.
-    Decision(bool),
+    /// Status 200 and a body holding these bytes (the expected decision).
+    Holding(&'static [u8]),
 }
 
 /// One request, ready to send many times.
@@ -51,22 +49,26 @@ struct Prepared {
     expect: Expect,
 }
 
-/// An endpoint's requests; each connection cycles through them, starting at its own offset.
+/// An endpoint's server and requests; each connection cycles through the
+/// requests, starting at its own offset.
 #[derive(Clone, Debug)]
 pub struct Endpoint {
+    addr: SocketAddr,
     requests: Arc<[Prepared]>,
 }
 
 impl Endpoint {
-    /// `GET /healthz`.
-    pub fn healthz() -> Endpoint {
+    /// `GET path` of the server at `addr`, any 200 answer a success (a health
+    /// endpoint: the ceiling of a server on this machine).
+    pub fn get(addr: SocketAddr, path: &str) -> Endpoint {
         let request = Request::builder()
             .method(Method::GET)
-            .uri("/healthz")
+            .uri(path)
             .header(HOST, "localhost")
             .body(Full::new(Bytes::new()))
-            .expect("a static request is valid");
+            .expect("a GET request of a path is valid");
         Endpoint {
+            addr,
             requests: Arc::from(vec![Prepared {
                 request,
                 expect: Expect::Ok,
@@ -74,19 +76,67 @@ impl Endpoint {
         }
     }
 
-    /// `POST /v1/check` over the cases.
-    pub fn check(token: &str, cases: &[Case]) -> Endpoint {
+    /// clearance's `POST /v1/check` over the cases, each answer checked for
+    /// the case's `allowed`.
+    pub fn check(addr: SocketAddr, token: &str, cases: &[Case]) -> Endpoint {
         let requests: Vec<Prepared> = cases
             .iter()
             .map(|case| Prepared {
                 request: check_request_to("localhost", token, case.body.clone()),
-                expect: Expect::Decision(case.allowed),
+                expect: Expect::Holding(if case.allowed {
+                    b"\"allowed\":true"
+                } else {
+                    b"\"allowed\":false"
+                }),
             })
             .collect();
         Endpoint {
+            addr,
             requests: Arc::from(requests),
         }
     }
+
+    /// Cerbos' `POST /api/check/resources` with `bodies` (one per case, in
+    /// the cases' order), each answer checked for the case's effect.
+    pub fn cerbos_check(addr: SocketAddr, cases: &[Case], bodies: &[Bytes]) -> Endpoint {
+        let requests: Vec<Prepared> = cases
+            .iter()
+            .zip(bodies)
+            .map(|(case, body)| Prepared {
+                request: Request::builder()
+                    .method(Method::POST)
+                    .uri(CERBOS_CHECK_PATH)
+                    .header(HOST, "localhost")
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(Full::new(body.clone()))
+                    .expect("the Cerbos request's parts are valid"),
+                expect: Expect::Holding(if case.allowed {
+                    b"\"EFFECT_ALLOW\""
+                } else {
+                    b"\"EFFECT_DENY\""
+                }),
+            })
+            .collect();
+        Endpoint {
+            addr,
+            requests: Arc::from(requests),
+        }
+    }
+}
+
+/// Cerbos' check endpoint.
+pub const CERBOS_CHECK_PATH: &str = "/api/check/resources";
+
+/// A `POST` of a JSON `body` to `path` (no authorization), as the Cerbos
+/// cases are first asked.
+pub fn post_json(addr: SocketAddr, path: &str, body: Bytes) -> Request<Full<Bytes>> {
+    Request::builder()
+        .method(Method::POST)
+        .uri(path)
+        .header(HOST, addr.to_string())
+        .header(CONTENT_TYPE, "application/json")
+        .body(Full::new(body))
+        .expect("a JSON POST's parts are valid")
 }
 
 /// A `POST /v1/check` request with `body`.
@@ -195,10 +245,7 @@ pub async fn run(plan: &LoadPlan, endpoint: &Endpoint) -> Tally {
     let tasks: Vec<_> = (0..plan.connections)
         .map(|index| {
             let endpoint = endpoint.clone();
-            let addr = plan.addr;
-            tokio::spawn(
-                async move { connection(addr, endpoint, index, measure_from, until).await },
-            )
+            tokio::spawn(async move { connection(endpoint, index, measure_from, until).await })
         })
         .collect();
     let mut total = Tally::new();
@@ -213,7 +260,6 @@ pub async fn run(plan: &LoadPlan, endpoint: &Endpoint) -> Tally {
 
 /// One connection's loop; a broken connection is counted and reopened.
 async fn connection(
-    addr: SocketAddr,
     endpoint: Endpoint,
     offset: usize,
     measure_from: Instant,
@@ -226,7 +272,7 @@ async fn connection(
     while Instant::now() < until {
         let connection = match open.as_mut() {
             Some(connection) => connection,
-            None => match Connection::open(addr).await {
+            None => match Connection::open(endpoint.addr).await {
                 Ok(connection) => open.insert(connection),
                 Err(_) => {
                     // The server is gone; do not spin on a refused port.
@@ -267,6 +313,31 @@ fn succeeded(answer: &Answer, expect: Expect) -> bool {
     answer.status == 200
         && match expect {
             Expect::Ok => true,
-            Expect::Decision(allowed) => answer_matches(&answer.body, allowed),
+            Expect::Holding(needle) => holds(&answer.body, needle),
         }
+}
+
+/// Whether `body` holds `needle`. A substring test, not a parse, to keep the
+/// client's share of the CPU small; both servers write compact JSON.
+fn holds(body: &[u8], needle: &[u8]) -> bool {
+    body.windows(needle.len()).any(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decisions_are_matched_on_their_field() {
+        let allowed = br#"{"action":"a","allowed":true,"unmet":[]}"#;
+        assert!(holds(allowed, b"\"allowed\":true"));
+        assert!(!holds(allowed, b"\"allowed\":false"));
+        assert!(!holds(
+            br#"{"error":{"code":"not_found"}}"#,
+            b"\"allowed\":false"
+        ));
+        let cerbos = br#"{"results":[{"actions":{"x.y":"EFFECT_DENY"}}]}"#;
+        assert!(holds(cerbos, b"\"EFFECT_DENY\""));
+        assert!(!holds(cerbos, b"\"EFFECT_ALLOW\""));
+    }
 }

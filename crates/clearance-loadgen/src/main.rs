@@ -3,17 +3,23 @@
 //! trivial endpoint (`GET /healthz`, the ceiling of this server on this machine)
 //! and then on `POST /v1/check` (a mix of allowed and denied cases from the
 //! demo data), and prints requests/s and latency percentiles of both side by
-//! side with their ratio.
+//! side with their ratio. With `--cerbos URL` it then loads a Cerbos server's
+//! check endpoint with the same cases (the catalog translated by
+//! `--write-cerbos-policy`), after checking that Cerbos gives every case the
+//! answer clearance gave.
 //!
 //! The generator is closed-loop: each connection sends its next request when
 //! the previous answer has arrived, so the figures are those of a server kept
 //! busy by N clients, not of a fixed arrival rate.
 
 mod cases;
+mod cerbos;
 mod load;
 mod report;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -54,10 +60,24 @@ struct Args {
     /// Print the results also as Markdown table rows (for BENCHMARKS.md).
     #[arg(long)]
     markdown: bool,
+
+    /// Also load this Cerbos server (`http://HOST:PORT`, its HTTP port) with the same cases,
+    /// after checking that it answers each as clearance does; its policy is the one
+    /// `--write-cerbos-policy` writes.
+    #[arg(long, env = "CERBOS_URL")]
+    cerbos: Option<String>,
+
+    /// Write the default catalog as a Cerbos resource policy into this directory (a Cerbos
+    /// disk store) and exit.
+    #[arg(long, value_name = "DIR")]
+    write_cerbos_policy: Option<PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if let Some(dir) = &args.write_cerbos_policy {
+        return write_cerbos_policy(dir);
+    }
     let addr = parse_url(&args.url)?;
     if args.connections == 0 {
         bail!("--connections must be at least 1");
@@ -77,10 +97,38 @@ fn main() -> anyhow::Result<()> {
     runtime.block_on(run(&args, addr, &token))
 }
 
+/// The file, in a Cerbos disk store, that holds the catalog's policy.
+const CERBOS_POLICY_FILE: &str = "clearance_tenant.json";
+
+fn write_cerbos_policy(dir: &std::path::Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(CERBOS_POLICY_FILE);
+    let policy = cerbos::policy(clearance_core::Catalog::partner_center());
+    let text = serde_json::to_string_pretty(&policy).context("the policy serializes")?;
+    std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
 async fn run(args: &Args, addr: SocketAddr, token: &str) -> anyhow::Result<()> {
     let cases = cases::prepare(addr, token).await.context(
         "asking the server once for every demo case (is `clearance serve --demo` running?)",
     )?;
+    let cerbos = match &args.cerbos {
+        Some(url) => {
+            let cerbos_addr = parse_url(url)?;
+            let catalog = Arc::new(clearance_core::Catalog::partner_center().clone());
+            let bodies = cerbos::prepare(cerbos_addr, &catalog, &cases)
+                .await
+                .with_context(|| format!("asking Cerbos at {url} once for every case"))?;
+            println!(
+                "Cerbos at {url} answered all {} cases as clearance did (effect and unmet requirement ids)",
+                cases.len()
+            );
+            Some((cerbos_addr, bodies))
+        }
+        None => None,
+    };
     let allowed = cases.iter().filter(|case| case.allowed).count();
     println!(
         "target {}: {} connections, {:.0} s warm-up then {:.0} s measured per endpoint, {} client thread(s)",
@@ -92,20 +140,37 @@ async fn run(args: &Args, addr: SocketAddr, token: &str) -> anyhow::Result<()> {
         cases.len() - allowed
     );
     let plan = LoadPlan {
-        addr,
         connections: args.connections,
         warm_up: Duration::from_secs_f64(args.warm_up),
         measured: Duration::from_secs_f64(args.duration),
     };
-    let healthz = load::run(&plan, &Endpoint::healthz()).await;
-    let check = load::run(&plan, &Endpoint::check(token, &cases)).await;
-    let summaries = [
+    let healthz = load::run(&plan, &Endpoint::get(addr, "/healthz")).await;
+    let check = load::run(&plan, &Endpoint::check(addr, token, &cases)).await;
+    let mut summaries = vec![
         Summary::new("GET /healthz", &healthz, plan.measured),
         Summary::new("POST /v1/check", &check, plan.measured),
     ];
+    if let Some((cerbos_addr, bodies)) = &cerbos {
+        let health = load::run(&plan, &Endpoint::get(*cerbos_addr, "/_cerbos/health")).await;
+        let check = load::run(&plan, &Endpoint::cerbos_check(*cerbos_addr, &cases, bodies)).await;
+        summaries.push(Summary::new(
+            "Cerbos GET /_cerbos/health",
+            &health,
+            plan.measured,
+        ));
+        summaries.push(Summary::new(
+            &format!("Cerbos POST {}", load::CERBOS_CHECK_PATH),
+            &check,
+            plan.measured,
+        ));
+    }
     println!();
     print!("{}", report::table(&summaries));
     println!("{}", report::ratio_line(&summaries[1], &summaries[0]));
+    if summaries.len() == 4 {
+        println!("{}", report::ratio_line(&summaries[3], &summaries[2]));
+        println!("{}", report::versus_line(&summaries[1], &summaries[3]));
+    }
     if args.markdown {
         println!();
         print!("{}", report::markdown(&summaries, args.connections));

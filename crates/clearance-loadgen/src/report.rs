@@ -49,13 +49,13 @@ impl Summary {
 /// A plain-text table, one row per endpoint.
 pub fn table(summaries: &[Summary]) -> String {
     let mut out = format!(
-        "{:<16} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>7}\n",
+        "{:<34} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>7}\n",
         "endpoint", "requests", "req/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "errors"
     );
     for summary in summaries {
         let _ = writeln!(
             out,
-            "{:<16} {:>10} {:>10.0} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>7}",
+            "{:<34} {:>10} {:>10.0} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>7}",
             summary.endpoint,
             summary.requests,
             summary.per_second,
@@ -80,6 +80,20 @@ pub fn ratio_line(check: &Summary, ceiling: &Summary) -> String {
         100.0 * ratio(check.per_second, ceiling.per_second),
         ratio(check.p50_us, ceiling.p50_us),
         ratio(check.p99_us, ceiling.p99_us),
+    )
+}
+
+/// How one endpoint compares with a rival's doing the same work: how many
+/// times its requests/s, and its p50 and p99 as a share of the rival's.
+pub fn versus_line(ours: &Summary, rival: &Summary) -> String {
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+    format!(
+        "{} vs {}: {:.2}x the requests/s; p50 {:.2}x, p99 {:.2}x the rival's",
+        ours.endpoint,
+        rival.endpoint,
+        ratio(ours.per_second, rival.per_second),
+        ratio(ours.p50_us, rival.p50_us),
+        ratio(ours.p99_us, rival.p99_us),
     )
 }
 
@@ -148,6 +162,16 @@ mod tests {
         assert_eq!(
             ratio_line(&check, &ceiling),
             "POST /v1/check vs GET /healthz: 50% of the ceiling's requests/s; p50 2.00x, p99 2.00x the ceiling's"
+        );
+    }
+
+    #[test]
+    fn the_versus_line_compares_with_the_rival() {
+        let rival = Summary::new("Cerbos", &tally(&[400; 4], 0), Duration::from_secs(1));
+        let ours = Summary::new("clearance", &tally(&[100; 16], 0), Duration::from_secs(1));
+        assert_eq!(
+            versus_line(&ours, &rival),
+            "clearance vs Cerbos: 4.00x the requests/s; p50 0.25x, p99 0.25x the rival's"
         );
     }
 }

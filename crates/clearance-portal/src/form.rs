@@ -10,9 +10,12 @@ use std::convert::Infallible;
 
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use clearance_server::ServiceError;
 
 use crate::layout::{self, Nav};
 use crate::session::{self, Session, same_secret};
@@ -24,6 +27,22 @@ pub const CSRF_FIELD: &str = "csrf";
 /// The session of the request, if it has a live one (set by [`guard`]).
 #[derive(Clone, Debug)]
 pub struct CurrentSession(pub Option<Session>);
+
+impl CurrentSession {
+    /// The live session of the request, or the redirect to the sign-in page
+    /// that comes back to this path afterwards.
+    pub(crate) fn required(parts: &Parts) -> Result<Session, Redirect> {
+        let current = parts
+            .extensions
+            .get::<CurrentSession>()
+            .and_then(|current| current.0.clone());
+        current.ok_or_else(|| {
+            let next: String =
+                form_urlencoded::byte_serialize(parts.uri.path().as_bytes()).collect();
+            Redirect::to(&format!("/login?next={next}"))
+        })
+    }
+}
 
 /// A submitted form: its text fields in order and its files.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +67,34 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+}
+
+/// A page's request context, as its form handlers use it: what it answers for
+/// a refusal, and the fields it requires.
+pub(crate) trait FormPage {
+    /// The error page for `error`.
+    fn fail(&self, error: ServiceError) -> Response;
+
+    /// The form field `name`, trimmed; the error page naming it when it is
+    /// missing or blank.
+    #[allow(
+        clippy::result_large_err,
+        reason = "the error is the page the handler answers, once per request"
+    )]
+    fn required(&self, form: &Submitted, name: &str) -> Result<String, Response> {
+        form.required(name)
+            .map(str::to_owned)
+            .map_err(|error| self.fail(error.into()))
+    }
+}
+
+impl From<FieldError> for ServiceError {
+    fn from(error: FieldError) -> Self {
+        ServiceError::Invalid {
+            field: error.field,
+            message: error.message,
+        }
+    }
 }
 
 impl Submitted {

@@ -13,13 +13,13 @@ use axum::routing::{get, post};
 use clearance_core::workflow::{self, Command};
 use clearance_core::{Catalog, Tenant};
 use clearance_server::views::{EventView, VerificationView};
-use clearance_server::{Outcome, Principal, ServiceError};
+use clearance_server::{Principal, ServiceError};
 use jiff::Timestamp;
 use maud::{Markup, html};
 use serde_json::Value;
 
 use crate::Portal;
-use crate::form::{CurrentSession, FieldError, Submitted};
+use crate::form::{CurrentSession, FormPage, Submitted};
 use crate::layout::{
     self, Nav, Notice, Tone, badge, done_notice, humanize, role_name, status_badge, when,
     write_keys,
@@ -63,15 +63,7 @@ impl FromRequestParts<Portal> for StaffCtx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, portal: &Portal) -> Result<Self, Response> {
-        let current = parts
-            .extensions
-            .get::<CurrentSession>()
-            .and_then(|current| current.0.clone());
-        let Some(session) = current else {
-            let next: String =
-                form_urlencoded::byte_serialize(parts.uri.path().as_bytes()).collect();
-            return Err(Redirect::to(&format!("/login?next={next}")).into_response());
-        };
+        let session = CurrentSession::required(parts).map_err(IntoResponse::into_response)?;
         let nav = Nav::of(Some(&session));
         match session.principal {
             Principal::Staff { .. } => Ok(StaffCtx {
@@ -92,6 +84,12 @@ pub(crate) struct OpsQuery {
     after: Option<u64>,
 }
 
+impl FormPage for StaffCtx {
+    fn fail(&self, error: ServiceError) -> Response {
+        layout::service_error(&self.nav, self.catalog(), None, error)
+    }
+}
+
 impl StaffCtx {
     fn principal(&self) -> &Principal {
         &self.session.principal
@@ -101,27 +99,31 @@ impl StaffCtx {
         self.portal.service.catalog()
     }
 
-    fn fail(&self, error: ServiceError) -> Response {
-        layout::service_error(&self.nav, self.catalog(), None, error)
-    }
-
-    fn field(&self, error: FieldError) -> Response {
-        self.fail(ServiceError::Invalid {
-            field: error.field,
-            message: error.message,
-        })
-    }
-
     fn page(&self, title: &str, notice: Option<&Notice>, body: Markup) -> Response {
         layout::respond(StatusCode::OK, layout::page(&self.nav, title, notice, body))
     }
 
-    fn done(&self, tenant: &str, code: &str, outcome: &Outcome) -> Response {
-        Redirect::to(&format!(
+    /// Runs `command` on `tenant` with the form's key (a resent form applies
+    /// once), then goes back to the tenant's page with the notice `code`; a
+    /// refusal answers the error page.
+    async fn write(
+        &self,
+        tenant: &str,
+        command: Command,
+        form: &Submitted,
+        code: &str,
+    ) -> Result<Response, Response> {
+        let outcome = self
+            .portal
+            .service
+            .execute(self.principal(), tenant, command, form.text("form_key"))
+            .await
+            .map_err(|error| self.fail(error))?;
+        Ok(Redirect::to(&format!(
             "/ops/tenants/{tenant}?done={code}&rev={}",
             outcome.revision
         ))
-        .into_response()
+        .into_response())
     }
 
     /// Whether the workflow would accept `command` from this staff member now.
@@ -453,14 +455,13 @@ async fn vetting(
     Path((tenant, program, action)): Path<(String, String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let reason = || form.required("reason").map(str::to_owned);
     let (command, code) = match action.as_str() {
         "start-review" => (Command::StartReview { program }, "review"),
         "authorize" => (Command::Authorize { program }, "authorized"),
         "reject" => (
             Command::Reject {
                 program,
-                reason: reason().map_err(|error| ctx.field(error))?,
+                reason: ctx.required(&form, "reason")?,
             },
             "rejected",
         ),
@@ -476,7 +477,7 @@ async fn vetting(
             (
                 Command::Challenge {
                     program,
-                    reason: reason().map_err(|error| ctx.field(error))?,
+                    reason: ctx.required(&form, "reason")?,
                     documents,
                 },
                 "challenged",
@@ -484,13 +485,7 @@ async fn vetting(
         }
         _ => return Err(layout::not_found(&ctx.nav)),
     };
-    let outcome = ctx
-        .portal
-        .service
-        .execute(ctx.principal(), &tenant, command, form.text("form_key"))
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done(&tenant, code, &outcome))
+    ctx.write(&tenant, command, &form, code).await
 }
 
 async fn resolve_case(
@@ -498,22 +493,9 @@ async fn resolve_case(
     Path((tenant, case)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let resolution = form
-        .required("resolution")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
-    let outcome = ctx
-        .portal
-        .service
-        .execute(
-            ctx.principal(),
-            &tenant,
-            Command::ResolveCase { case, resolution },
-            form.text("form_key"),
-        )
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done(&tenant, "resolved", &outcome))
+    let resolution = ctx.required(&form, "resolution")?;
+    let command = Command::ResolveCase { case, resolution };
+    ctx.write(&tenant, command, &form, "resolved").await
 }
 
 async fn comment_case(
@@ -521,22 +503,9 @@ async fn comment_case(
     Path((tenant, case)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let body = form
-        .required("body")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
-    let outcome = ctx
-        .portal
-        .service
-        .execute(
-            ctx.principal(),
-            &tenant,
-            Command::CommentCase { case, body },
-            form.text("form_key"),
-        )
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done(&tenant, "commented", &outcome))
+    let body = ctx.required(&form, "body")?;
+    let command = Command::CommentCase { case, body };
+    ctx.write(&tenant, command, &form, "commented").await
 }
 
 async fn cases(ctx: StaffCtx) -> Result<Response, Response> {

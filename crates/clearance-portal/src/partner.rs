@@ -14,7 +14,7 @@ use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use clearance_core::catalog::RequirementKind;
 use clearance_core::workflow::{self, Command, WorkflowError};
 use clearance_core::{Catalog, Tenant};
@@ -24,7 +24,7 @@ use jiff::Timestamp;
 use maud::{Markup, html};
 
 use crate::Portal;
-use crate::form::{CurrentSession, FieldError, Submitted};
+use crate::form::{CurrentSession, FormPage, Submitted};
 use crate::layout::{
     self, Nav, Notice, Tone, action_name, badge, done_notice, humanize, role_name, status_badge,
     step_label, step_page, unmet_by_ids, unmet_list, when, write_keys,
@@ -39,15 +39,24 @@ pub(crate) fn routes() -> Router<Portal> {
         .route("/t/{tenant}/account/legal-info", get(legal_info))
         .route(
             "/t/{tenant}/account/agreements/{agreement}/accept",
-            post(accept_agreement),
+            command_form(
+                |agreement| Command::AcceptAgreement { agreement },
+                ("/account/legal-info", "agreement"),
+            ),
         )
         .route(
             "/t/{tenant}/account/programs/{program}/enroll",
-            post(enroll),
+            command_form(
+                |program| Command::Enroll { program },
+                ("/account/legal-info", "enrolled"),
+            ),
         )
         .route(
             "/t/{tenant}/account/programs/{program}/submit",
-            post(submit_verification),
+            command_form(
+                |program| Command::SubmitVerification { program },
+                ("/account/verification", "submitted"),
+            ),
         )
         .route("/t/{tenant}/account/profiles", get(profiles))
         .route(
@@ -61,8 +70,20 @@ pub(crate) fn routes() -> Router<Portal> {
         )
         .route("/t/{tenant}/membership", get(membership))
         .route("/t/{tenant}/membership/offers", get(offers))
-        .route("/t/{tenant}/membership/offers/{offer}/buy", post(buy))
-        .route("/t/{tenant}/membership/offers/{offer}/renew", post(renew))
+        .route(
+            "/t/{tenant}/membership/offers/{offer}/buy",
+            command_form(
+                |offer| Command::BuyMembership { offer },
+                ("/membership/offers", "bought"),
+            ),
+        )
+        .route(
+            "/t/{tenant}/membership/offers/{offer}/renew",
+            command_form(
+                |offer| Command::RenewMembership { offer },
+                ("/membership/offers", "renewed"),
+            ),
+        )
         .route("/t/{tenant}/users", get(users).post(add_user))
         .route("/t/{tenant}/users/{user}/roles", post(change_roles))
         .route("/t/{tenant}/diagnosis", get(diagnosis))
@@ -74,6 +95,22 @@ pub(crate) fn routes() -> Router<Portal> {
             post(comment_case),
         )
         .route("/t/{tenant}/{*page}", get(workspace_page))
+}
+
+/// A form with no fields of its own: it runs the command that `command` makes
+/// of the path's last parameter (`{program}`, `{offer}`, ...) and goes back to
+/// the page `back.0` with the notice `back.1`.
+fn command_form(
+    command: fn(String) -> Command,
+    back: (&'static str, &'static str),
+) -> MethodRouter<Portal> {
+    post(
+        move |ctx: PartnerCtx,
+              Path((_, id)): Path<(String, String)>,
+              Extension(form): Extension<Submitted>| async move {
+            ctx.write(command(id), &form, back.0, back.1).await
+        },
+    )
 }
 
 /// The query every page reads: the notice of a finished form and the revision
@@ -97,20 +134,14 @@ impl FromRequestParts<Portal> for PartnerCtx {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, portal: &Portal) -> Result<Self, Response> {
-        let current = parts
-            .extensions
-            .get::<CurrentSession>()
-            .and_then(|current| current.0.clone());
-        let path = parts.uri.path();
-        let tenant = path
+        let session = CurrentSession::required(parts).map_err(IntoResponse::into_response)?;
+        let tenant = parts
+            .uri
+            .path()
             .strip_prefix("/t/")
             .and_then(|rest| rest.split('/').next())
             .unwrap_or_default()
             .to_owned();
-        let Some(session) = current else {
-            let next: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
-            return Err(Redirect::to(&format!("/login?next={next}")).into_response());
-        };
         let nav = Nav::of(Some(&session));
         match &session.principal {
             Principal::Partner { tenant: own, user } if *own == tenant => Ok(PartnerCtx {
@@ -138,6 +169,12 @@ pub(crate) fn plain_id(id: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
 }
 
+impl FormPage for PartnerCtx {
+    fn fail(&self, error: ServiceError) -> Response {
+        layout::service_error(&self.nav, self.catalog(), Some(&self.tenant), error)
+    }
+}
+
 impl PartnerCtx {
     fn principal(&self) -> &Principal {
         &self.session.principal
@@ -149,17 +186,6 @@ impl PartnerCtx {
 
     fn href(&self, path: &str) -> String {
         format!("/t/{}{path}", self.tenant)
-    }
-
-    fn fail(&self, error: ServiceError) -> Response {
-        layout::service_error(&self.nav, self.catalog(), Some(&self.tenant), error)
-    }
-
-    fn field(&self, error: FieldError) -> Response {
-        self.fail(ServiceError::Invalid {
-            field: error.field,
-            message: error.message,
-        })
     }
 
     fn page(&self, title: &str, notice: Option<&Notice>, body: Markup) -> Response {
@@ -223,6 +249,22 @@ impl PartnerCtx {
                 form.text("form_key"),
             )
             .await
+    }
+
+    /// Runs `command` as [`execute`](Self::execute) does, then goes back to
+    /// `path` with the notice `code`; a refusal answers the error page.
+    async fn write(
+        &self,
+        command: Command,
+        form: &Submitted,
+        path: &str,
+        code: &str,
+    ) -> Result<Response, Response> {
+        let outcome = self
+            .execute(command, form)
+            .await
+            .map_err(|error| self.fail(error))?;
+        Ok(self.done(path, code, &outcome))
     }
 
     /// Why a command would be refused, explained.
@@ -509,42 +551,6 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
     Ok(ctx.page("Account settings → Legal Info", notice.as_ref(), body))
 }
 
-async fn accept_agreement(
-    ctx: PartnerCtx,
-    Path((_, agreement)): Path<(String, String)>,
-    Extension(form): Extension<Submitted>,
-) -> Result<Response, Response> {
-    let outcome = ctx
-        .execute(Command::AcceptAgreement { agreement }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/account/legal-info", "agreement", &outcome))
-}
-
-async fn enroll(
-    ctx: PartnerCtx,
-    Path((_, program)): Path<(String, String)>,
-    Extension(form): Extension<Submitted>,
-) -> Result<Response, Response> {
-    let outcome = ctx
-        .execute(Command::Enroll { program }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/account/legal-info", "enrolled", &outcome))
-}
-
-async fn submit_verification(
-    ctx: PartnerCtx,
-    Path((_, program)): Path<(String, String)>,
-    Extension(form): Extension<Submitted>,
-) -> Result<Response, Response> {
-    let outcome = ctx
-        .execute(Command::SubmitVerification { program }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/account/verification", "submitted", &outcome))
-}
-
 async fn profiles(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
     let info = ctx
         .portal
@@ -594,24 +600,19 @@ async fn update_profile(
     Path((_, profile)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let complete = match form
-        .required("complete")
-        .map_err(|error| ctx.field(error))?
-    {
+    let complete = match ctx.required(&form, "complete")?.as_str() {
         "true" => true,
         "false" => false,
         _ => {
-            return Err(ctx.field(FieldError {
+            return Err(ctx.fail(ServiceError::Invalid {
                 field: "complete".to_owned(),
                 message: "must be true or false".to_owned(),
             }));
         }
     };
-    let outcome = ctx
-        .execute(Command::UpdateProfile { profile, complete }, &form)
+    let command = Command::UpdateProfile { profile, complete };
+    ctx.write(command, &form, "/account/profiles", "profile")
         .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/account/profiles", "profile", &outcome))
 }
 
 // ---- verification summary and appeals ------------------------------------------------
@@ -770,11 +771,9 @@ async fn appeal(
     Path((_, program)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let document_type = form
-        .required("document_type")
-        .map_err(|error| ctx.field(error))?;
+    let document_type = ctx.required(&form, "document_type")?;
     let Some(document) = form.file("document") else {
-        return Err(ctx.field(FieldError {
+        return Err(ctx.fail(ServiceError::Invalid {
             field: "document".to_owned(),
             message: "is required: choose a PDF, PNG or JPEG file".to_owned(),
         }));
@@ -786,7 +785,7 @@ async fn appeal(
             ctx.principal(),
             &ctx.tenant,
             &program,
-            document_type,
+            &document_type,
             document.bytes.to_vec(),
             form.text("form_key"),
         )
@@ -904,30 +903,6 @@ async fn offers(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respo
     Ok(ctx.page("Membership offers", notice.as_ref(), body))
 }
 
-async fn buy(
-    ctx: PartnerCtx,
-    Path((_, offer)): Path<(String, String)>,
-    Extension(form): Extension<Submitted>,
-) -> Result<Response, Response> {
-    let outcome = ctx
-        .execute(Command::BuyMembership { offer }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/membership/offers", "bought", &outcome))
-}
-
-async fn renew(
-    ctx: PartnerCtx,
-    Path((_, offer)): Path<(String, String)>,
-    Extension(form): Extension<Submitted>,
-) -> Result<Response, Response> {
-    let outcome = ctx
-        .execute(Command::RenewMembership { offer }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/membership/offers", "renewed", &outcome))
-}
-
 // ---- users --------------------------------------------------------------------------------
 
 async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
@@ -1017,16 +992,10 @@ async fn add_user(
     ctx: PartnerCtx,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let user = form
-        .required("user")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
+    let user = ctx.required(&form, "user")?;
     let roles = form.all("role").into_iter().map(str::to_owned).collect();
-    let outcome = ctx
-        .execute(Command::AddUser { user, roles }, &form)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done("/users", "user_added", &outcome))
+    let command = Command::AddUser { user, roles };
+    ctx.write(command, &form, "/users", "user_added").await
 }
 
 async fn change_roles(
@@ -1202,14 +1171,8 @@ async fn open_case(
     ctx: PartnerCtx,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let subject = form
-        .required("subject")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
-    let body = form
-        .required("body")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
+    let subject = ctx.required(&form, "subject")?;
+    let body = ctx.required(&form, "body")?;
     let program = form
         .text("program")
         .map(str::trim)
@@ -1293,21 +1256,10 @@ async fn comment_case(
     Path((_, case)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let body = form
-        .required("body")
-        .map_err(|error| ctx.field(error))?
-        .to_owned();
-    let outcome = ctx
-        .execute(
-            Command::CommentCase {
-                case: case.clone(),
-                body,
-            },
-            &form,
-        )
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    Ok(ctx.done(&format!("/support/cases/{case}"), "commented", &outcome))
+    let body = ctx.required(&form, "body")?;
+    let back = format!("/support/cases/{case}");
+    let command = Command::CommentCase { case, body };
+    ctx.write(command, &form, &back, "commented").await
 }
 
 #[cfg(test)]

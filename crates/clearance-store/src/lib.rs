@@ -55,7 +55,7 @@ use tokio::sync::{broadcast, oneshot, watch};
 
 pub use bulk::{Imported, NewTenant};
 pub use error::StoreError;
-pub use load::TenantLoader;
+pub use load::{LOAD_BATCH, RawHistory, RawSnapshot, TenantLoader};
 pub use records::{
     Appended, Blob, IdempotencyRecord, NewEvent, PasswordRecord, Snapshot, StoredEvent,
     TenantHistory,

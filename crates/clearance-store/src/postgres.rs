@@ -468,7 +468,8 @@ fn redact(url: &str) -> String {
 const LOAD_QUERY: &str = "\
     SELECT t.tenant, s.version, \
            CASE WHEN e.seq IS NULL OR e.seq = COALESCE(s.version, 0) + 1 THEN s.state::text END, \
-           e.seq, e.revision, e.kind, e.actor, e.payload::text, e.recorded_at \
+           CASE WHEN e.seq IS NOT NULL THEN json_build_array(e.seq, e.revision, e.kind, \
+               e.actor, e.payload::text, e.recorded_at)::text END \
     FROM clearance_tenants t \
     LEFT JOIN clearance_snapshots s ON s.tenant = t.tenant \
     LEFT JOIN clearance_events e ON e.tenant = t.tenant AND e.seq > COALESCE(s.version, 0) \

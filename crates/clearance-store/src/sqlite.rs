@@ -214,21 +214,33 @@ impl SqliteStore {
     }
 
     pub(crate) async fn load_all(&self) -> Result<TenantLoader, StoreError> {
-        let mut transaction = self.readers.begin().await?;
+        // A connection of its own, closed when the load ends: the load reads the whole file
+        // through a memory map, and a pooled connection would keep every page it touched
+        // mapped, and so resident in this process, for as long as the pool keeps it.
+        let mut connection = SqliteConnectOptions::new()
+            .filename(&self.path)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .row_buffer_size(4096)
+            .pragma("mmap_size", "4294967296")
+            .connect()
+            .await?;
         // The first read fixes the snapshot the whole load sees (WAL gives each read
         // transaction one consistent view).
+        connection.execute("BEGIN").await?;
         let revision: i64 = sqlx::query_scalar("SELECT revision FROM clearance_meta WHERE id = 1")
-            .fetch_one(&mut *transaction)
+            .fetch_one(&mut connection)
             .await?;
         let revision = to_u64(revision, "global revision")?;
         let (sender, histories) = mpsc::channel(LOAD_QUEUE);
         let reader = tokio::spawn(async move {
-            let rows = sqlx::query_as::<_, LoadRow>(LOAD_QUERY).fetch(&mut *transaction);
+            let rows = sqlx::query_as::<_, LoadRow>(LOAD_QUERY).fetch(&mut connection);
             let result = send_histories(rows, &sender).await;
             if let Err(error) = result {
                 let _ = sender.send(Err(error)).await;
             }
-            let _ = transaction.commit().await;
+            let _ = connection.execute("COMMIT").await;
+            let _ = connection.close().await;
         });
         Ok(TenantLoader::new(revision, histories, reader))
     }
@@ -311,7 +323,8 @@ impl SqliteStore {
 const LOAD_QUERY: &str = "\
     SELECT t.tenant, s.version, \
            CASE WHEN e.seq IS NULL OR e.seq = COALESCE(s.version, 0) + 1 THEN s.state END, \
-           e.seq, e.revision, e.kind, e.actor, e.payload, e.recorded_at \
+           CASE WHEN e.seq IS NOT NULL THEN \
+               json_array(e.seq, e.revision, e.kind, e.actor, e.payload, e.recorded_at) END \
     FROM clearance_tenants t \
     LEFT JOIN clearance_snapshots s ON s.tenant = t.tenant \
     LEFT JOIN clearance_events e ON e.tenant = t.tenant AND e.seq > COALESCE(s.version, 0) \

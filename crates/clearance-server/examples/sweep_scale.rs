@@ -9,7 +9,9 @@
 //! ```
 //!
 //! STORE is a SQLite file (`DIR/clearance.db`) or a `postgres://` URL. The
-//! first sweep writes its marks into the store: run it on a scratch copy.
+//! first sweep writes its marks into the store: run it on a scratch copy. With
+//! `SWEEP_SCALE_READ_PASS=1` it first times the store's part of the load alone
+//! (every tenant read, nothing parsed or cached).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,13 +21,20 @@ use clearance_server::{Service, ServiceOptions};
 use clearance_store::Store;
 use jiff::Timestamp;
 
-/// This process's resident set in KiB (Linux `/proc/self/status`, `VmRSS`).
-fn rss_kib() -> Option<u64> {
+/// A figure of this process's memory in KiB from Linux `/proc/self/status`
+/// (`VmRSS`: all resident pages; `RssAnon`: the private ones, the heap; `RssFile`:
+/// pages of mapped files, such as SQLite's memory map of the database).
+fn status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// This process's resident set in KiB (`VmRSS`).
+fn rss_kib() -> Option<u64> {
+    status_kib("VmRSS")
 }
 
 /// CPU seconds (user + system) this process has used so far (Linux `/proc/self/stat`),
@@ -52,9 +61,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let before = rss_kib().unwrap_or(0);
     let started = Instant::now();
     let store = Store::open(&location).await?;
+    if std::env::var_os("SWEEP_SCALE_READ_PASS").is_some() {
+        // The store's part of the load alone: every batch read, nothing parsed or cached.
+        let cpu = cpu_seconds().unwrap_or(0.0);
+        let mut loader = store.load_all().await?;
+        let (mut histories, mut bytes) = (0usize, 0usize);
+        while let Some(batch) = loader.next_batch().await? {
+            histories += batch.len();
+            bytes += batch
+                .iter()
+                .filter_map(|history| history.snapshot.as_ref())
+                .map(|snapshot| snapshot.state.len())
+                .sum::<usize>();
+        }
+        println!(
+            "store read pass: {histories} histories, {bytes} bytes of snapshot text, \
+             {:.2} s wall, {:.2} s CPU",
+            started.elapsed().as_secs_f64(),
+            cpu_seconds().unwrap_or(0.0) - cpu
+        );
+    }
+    let started = Instant::now();
+    let cpu_before = cpu_seconds().unwrap_or(0.0);
     let service = Service::open(store.clone(), catalog, ServiceOptions::default()).await?;
     let load = started.elapsed();
-    let load_cpu = cpu_seconds().unwrap_or(0.0);
+    let load_cpu = cpu_seconds().unwrap_or(0.0) - cpu_before;
     let after = rss_kib().unwrap_or(0);
     let tenants = service.tenant_count().max(1);
     let per_tenant = |rss: u64| (rss.saturating_sub(before) * 1024) as f64 / tenants as f64;
@@ -63,6 +94,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
          {after} KiB after: {:.0} bytes per tenant",
         load.as_secs_f64(),
         per_tenant(after)
+    );
+    let anon = status_kib("RssAnon").unwrap_or(0);
+    println!(
+        "of which RssAnon {anon} KiB (private: heap), RssFile {} KiB (mapped files)",
+        status_kib("RssFile").unwrap_or(0)
     );
     // What of that is the allocator keeping freed start-up garbage (parsed JSON
     // interleaved with the cached states) rather than live state.

@@ -3,22 +3,98 @@
 //! this process's own writes at once and the store's global revision feed (other
 //! processes' writes) in the background.
 
-use std::hash::BuildHasher;
+use std::borrow::Borrow;
+use std::hash::{BuildHasher, Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clearance_core::Tenant;
 use clearance_core::workflow::Event;
-use clearance_store::StoredEvent;
+use clearance_store::{RawHistory, StoredEvent};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use tokio::task::JoinSet;
 
 use super::{Inner, SHARDS, Service, ServiceError, Shard};
 
+/// A cached tenant. The cache is a set keyed by the tenant's own id, so the id
+/// is held once, not again as a map key.
+pub(super) struct Cached(Arc<Tenant>);
+
+impl PartialEq for Cached {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+impl Eq for Cached {}
+
+impl Hash for Cached {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        // As `str` hashes, so that lookups by `&str` (through `Borrow`) agree.
+        self.0.id.as_str().hash(state);
+    }
+}
+
+impl Borrow<str> for Cached {
+    fn borrow(&self) -> &str {
+        &self.0.id
+    }
+}
+
+impl Cached {
+    /// Caches `state` in its compact form.
+    fn new(mut state: Tenant) -> Self {
+        compact(&mut state);
+        Cached(Arc::new(state))
+    }
+}
+
+/// Gives back the spare capacity of every vector and string of `state`, so a
+/// cached tenant costs what it holds: a vector grown by pushes (as parsing and
+/// folding do) keeps room for up to twice its elements, and that room, times a
+/// million tenants, was most of the cache.
+fn compact(state: &mut Tenant) {
+    state.id.shrink_to_fit();
+    state.country.shrink_to_fit();
+    if let Some(contact) = &mut state.primary_contact {
+        contact.shrink_to_fit();
+    }
+    state.programs.shrink_to_fit();
+    for record in &mut state.programs {
+        let verification = &mut record.verification;
+        if let Some(reason) = &mut verification.reason {
+            reason.shrink_to_fit();
+        }
+        verification.documents_requested.shrink_to_fit();
+        verification.appeals.shrink_to_fit();
+        if let Some(case) = &mut verification.escalated_case {
+            case.shrink_to_fit();
+        }
+    }
+    state.memberships.shrink_to_fit();
+    state.users.shrink_to_fit();
+    for user in &mut state.users {
+        user.id.shrink_to_fit();
+    }
+    state.cases.shrink_to_fit();
+    for case in &mut state.cases {
+        case.comments.shrink_to_fit();
+    }
+}
+
+/// How many batches of tenants are folded at once at start-up: one per core.
+fn fold_tasks() -> usize {
+    std::thread::available_parallelism().map_or(2, |cores| cores.get())
+}
+
 impl Service {
+    fn shard_index(&self, tenant: &str) -> usize {
+        self.inner.hasher.hash_one(tenant) as usize % SHARDS
+    }
+
     pub(super) fn shard(&self, tenant: &str) -> &Shard {
-        let index = self.inner.hasher.hash_one(tenant) as usize % SHARDS;
-        &self.inner.shards[index]
+        &self.inner.shards[self.shard_index(tenant)]
     }
 
     pub(super) fn cached(&self, tenant: &str) -> Option<Arc<Tenant>> {
@@ -26,22 +102,16 @@ impl Service {
             .read()
             .expect("cache lock is not poisoned")
             .get(tenant)
-            .cloned()
+            .map(|cached| Arc::clone(&cached.0))
     }
 
     pub(super) fn all_tenants(&self) -> Vec<Arc<Tenant>> {
-        self.inner
-            .shards
-            .iter()
-            .flat_map(|shard| {
-                shard
-                    .read()
-                    .expect("cache lock is not poisoned")
-                    .values()
-                    .cloned()
-                    .collect::<Vec<_>>()
-            })
-            .collect()
+        let mut all = Vec::with_capacity(self.tenant_count());
+        for shard in &self.inner.shards {
+            let shard = shard.read().expect("cache lock is not poisoned");
+            all.extend(shard.iter().map(|cached| Arc::clone(&cached.0)));
+        }
+        all
     }
 
     /// Folds this process's own committed events into the cache. The follower
@@ -57,7 +127,7 @@ impl Service {
             .shard(tenant)
             .write()
             .expect("cache lock is not poisoned");
-        let current = shard.get(tenant).map(|state| state.version).unwrap_or(0);
+        let current = shard.get(tenant).map_or(0, |cached| cached.0.version);
         if current != read.version {
             // The follower got here first (it can only have folded these very events,
             // since the append proved nobody else wrote in between).
@@ -70,7 +140,7 @@ impl Service {
                 .map_err(|error| ServiceError::Corrupt(format!("own event: {error}")))?;
         }
         let version = state.version;
-        shard.insert(tenant.to_owned(), Arc::new(state));
+        shard.replace(Cached::new(state));
         drop(shard);
         self.maybe_snapshot(tenant, read.version, version);
         Ok(())
@@ -82,7 +152,7 @@ impl Service {
             .shard(&event.tenant)
             .write()
             .expect("cache lock is not poisoned");
-        let current = shard.get(&event.tenant);
+        let current = shard.get(event.tenant.as_str()).map(|cached| &cached.0);
         let version = current.map_or(0, |state| state.version);
         if event.seq <= version {
             return Ok(());
@@ -93,24 +163,11 @@ impl Service {
                 event.tenant, event.seq
             )));
         }
-        let domain: Event = serde_json::from_value(event.payload.clone()).map_err(|error| {
-            ServiceError::Corrupt(format!(
-                "event {} of `{}`: {error}",
-                event.seq, event.tenant
-            ))
-        })?;
         let mut state = current
             .map(|state| Tenant::clone(state))
             .unwrap_or_else(|| Tenant::new(event.tenant.clone(), ""));
-        state
-            .apply(self.catalog(), &domain, event.recorded_at)
-            .map_err(|error| {
-                ServiceError::Corrupt(format!(
-                    "event {} of `{}`: {error}",
-                    event.seq, event.tenant
-                ))
-            })?;
-        shard.insert(event.tenant.clone(), Arc::new(state));
+        self.apply_stored(&mut state, std::slice::from_ref(event))?;
+        shard.replace(Cached::new(state));
         drop(shard);
         self.maybe_snapshot(&event.tenant, version, event.seq);
         Ok(())
@@ -160,68 +217,108 @@ impl Service {
         }
     }
 
-    /// Start-up: every tenant's snapshot and the events after it.
+    /// Folds into `state` each of `events` that is its next one (`seq` one past
+    /// its version); the others are already in it.
+    fn apply_stored(&self, state: &mut Tenant, events: &[StoredEvent]) -> Result<(), ServiceError> {
+        for event in events {
+            if event.seq != state.version + 1 {
+                continue;
+            }
+            let corrupt = |error: &dyn std::fmt::Display| {
+                ServiceError::Corrupt(format!(
+                    "event {} of `{}`: {error}",
+                    event.seq, event.tenant
+                ))
+            };
+            let domain = Event::deserialize(&event.payload).map_err(|error| corrupt(&error))?;
+            state
+                .apply(self.catalog(), &domain, event.recorded_at)
+                .map_err(|error| corrupt(&error))?;
+        }
+        Ok(())
+    }
+
+    /// Start-up: every tenant's snapshot and the events after it. The store
+    /// reads batches of tenants while up to [`fold_tasks`] batches are parsed
+    /// and folded on blocking threads, each inserted into the cache with one
+    /// lock per shard.
     pub(super) async fn load(&self) -> Result<(), ServiceError> {
         let started = Instant::now();
         let mut loader = self.inner.store.load_all().await?;
         let revision = loader.revision();
-        let fingerprint = self.catalog().fingerprint();
-        let mut count = 0usize;
-        while let Some(history) = loader.next().await? {
-            let (mut state, events) = match history.snapshot {
-                // Every event from the first.
-                None => (Tenant::new(history.tenant.clone(), ""), history.events),
-                Some(snapshot) => {
-                    let usable = serde_json::from_value::<SnapshotState>(snapshot.state)
-                        .ok()
-                        .filter(|state| {
-                            state.fingerprint == fingerprint
-                                && state.tenant.version == snapshot.version
-                        });
-                    match usable {
-                        Some(usable) => (usable.tenant, history.events),
-                        // Taken under another catalog (its indices differ): replay all.
-                        None => (
-                            Tenant::new(history.tenant.clone(), ""),
-                            self.all_events(&history.tenant).await?,
-                        ),
-                    }
-                }
-            };
-            for event in &events {
-                if event.seq != state.version + 1 {
-                    continue;
-                }
-                let domain: Event =
-                    serde_json::from_value(event.payload.clone()).map_err(|error| {
-                        ServiceError::Corrupt(format!(
-                            "event {} of `{}`: {error}",
-                            event.seq, event.tenant
-                        ))
-                    })?;
-                state
-                    .apply(self.catalog(), &domain, event.recorded_at)
-                    .map_err(|error| {
-                        ServiceError::Corrupt(format!(
-                            "event {} of `{}`: {error}",
-                            event.seq, event.tenant
-                        ))
-                    })?;
+        let mut folding = JoinSet::new();
+        let mut loaded = Folded::default();
+        while let Some(batch) = loader.next_batch().await? {
+            if folding.len() >= fold_tasks()
+                && let Some(folded) = folding.join_next().await
+            {
+                loaded.add(folded)?;
             }
-            self.shard(&history.tenant)
+            let service = self.clone();
+            folding.spawn_blocking(move || service.fold_batch(batch));
+        }
+        while let Some(folded) = folding.join_next().await {
+            loaded.add(folded)?;
+        }
+        // Snapshots taken under another catalog (their indices differ): replay
+        // these tenants' logs from the first event.
+        for tenant in loaded.replay {
+            let mut state = Tenant::new(tenant.clone(), "");
+            self.apply_stored(&mut state, &self.all_events(&tenant).await?)?;
+            self.shard(&tenant)
                 .write()
                 .expect("cache lock is not poisoned")
-                .insert(history.tenant, Arc::new(state));
-            count += 1;
+                .replace(Cached::new(state));
+            loaded.tenants += 1;
         }
         self.inner.applied.send_replace(revision);
         tracing::info!(
-            tenants = count,
+            tenants = loaded.tenants,
             revision,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "decision cache loaded"
         );
         Ok(())
+    }
+
+    /// Parses and folds one batch of start-up histories and inserts them into
+    /// the cache; returns how many it inserted and the tenants whose snapshot
+    /// cannot be used (to replay in full).
+    fn fold_batch(&self, batch: Vec<RawHistory>) -> Result<Folded, ServiceError> {
+        let fingerprint = self.catalog().fingerprint();
+        let mut shards: Vec<Vec<Cached>> = (0..SHARDS).map(|_| Vec::new()).collect();
+        let mut folded = Folded::default();
+        for history in batch {
+            let start = match &history.snapshot {
+                // Every event from the first.
+                None => Some(Tenant::new(history.tenant.clone(), "")),
+                Some(snapshot) => serde_json::from_str::<SnapshotState>(&snapshot.state)
+                    .ok()
+                    .filter(|state| {
+                        state.fingerprint == fingerprint
+                            && state.tenant.version == snapshot.version
+                            && state.tenant.id == history.tenant
+                    })
+                    .map(|state| state.tenant),
+            };
+            let Some(mut state) = start else {
+                folded.replay.push(history.tenant);
+                continue;
+            };
+            self.apply_stored(&mut state, &history.events)?;
+            shards[self.shard_index(&history.tenant)].push(Cached::new(state));
+            folded.tenants += 1;
+        }
+        for (shard, tenants) in self.inner.shards.iter().zip(shards) {
+            if tenants.is_empty() {
+                continue;
+            }
+            let mut shard = shard.write().expect("cache lock is not poisoned");
+            for cached in tenants {
+                shard.replace(cached);
+            }
+        }
+        Ok(folded)
     }
 
     pub(super) async fn all_events(&self, tenant: &str) -> Result<Vec<StoredEvent>, ServiceError> {
@@ -256,6 +353,34 @@ impl Service {
             metrics::gauge!("clearance_revision").set(last as f64);
             metrics::gauge!("clearance_cache_tenants").set(self.tenant_count() as f64);
         }
+    }
+}
+
+/// What start-up folding has done so far.
+#[derive(Default)]
+struct Folded {
+    tenants: usize,
+    replay: Vec<String>,
+}
+
+impl Folded {
+    /// Adds a finished fold task's result.
+    fn add(
+        &mut self,
+        joined: Result<Result<Folded, ServiceError>, tokio::task::JoinError>,
+    ) -> Result<(), ServiceError> {
+        let folded = match joined {
+            Ok(folded) => folded?,
+            Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+            Err(error) => {
+                return Err(ServiceError::Corrupt(format!(
+                    "folding the tenants failed: {error}"
+                )));
+            }
+        };
+        self.tenants += folded.tenants;
+        self.replay.extend(folded.replay);
+        Ok(())
     }
 }
 

@@ -13,7 +13,7 @@
 //! for a tenant that does not exist), reads are gated by the catalog's actions
 //! (`legal_info.view`, `users.view`, ...), and writes by the core's workflow.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::RandomState;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -178,10 +178,13 @@ struct RecordedOutcome {
     events: Vec<Event>,
 }
 
-/// One shard of the decision cache.
-type Shard = RwLock<HashMap<String, Arc<Tenant>>>;
+/// One shard of the decision cache: tenants keyed by their own id.
+type Shard = RwLock<HashSet<cache::Cached>>;
 
 const SHARDS: usize = 32;
+
+/// How many overdue marks the SLA sweep has in flight at once.
+const SWEEP_CONCURRENCY: usize = 256;
 
 struct Inner {
     catalog: Arc<Catalog>,
@@ -1204,7 +1207,7 @@ impl Service {
     /// core's workflow opens its support case. Returns what it marked.
     pub async fn sweep(&self, now: Timestamp) -> SweepReport {
         let mut report = SweepReport::default();
-        let due: Vec<(String, String)> = self
+        let mut due = self
             .all_tenants()
             .iter()
             .flat_map(|state| {
@@ -1225,18 +1228,43 @@ impl Service {
                     })
                     .collect::<Vec<_>>()
             })
-            .collect();
-        for (tenant, program) in due {
-            let command = Command::MarkOverdue {
-                program: program.clone(),
+            .collect::<Vec<_>>()
+            .into_iter();
+        // The marks go out concurrently (each tenant's own write), so the
+        // store's group commit takes many in one durable commit.
+        let mut marking = tokio::task::JoinSet::new();
+        loop {
+            while marking.len() < SWEEP_CONCURRENCY
+                && let Some((tenant, program)) = due.next()
+            {
+                let service = self.clone();
+                marking.spawn(async move {
+                    let command = Command::MarkOverdue {
+                        program: program.clone(),
+                    };
+                    let result = service
+                        .run(&Actor::System, &tenant, &command, None, now)
+                        .await;
+                    (tenant, program, result)
+                });
+            }
+            let Some(joined) = marking.join_next().await else {
+                break;
             };
-            match self.run(&Actor::System, &tenant, &command, None, now).await {
+            let (tenant, program, result) = match joined {
+                Ok(marked) => marked,
+                Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+                Err(error) => unreachable!("sweep tasks are never cancelled: {error}"),
+            };
+            match result {
                 Ok(_) => report.marked.push((tenant, program)),
                 // Another server swept it first.
                 Err(ServiceError::Refused(WorkflowError::AlreadyOverdue { .. })) => {}
                 Err(error) => report.failed.push((tenant, program, error.to_string())),
             }
         }
+        report.marked.sort();
+        report.failed.sort();
         if !report.marked.is_empty() || !report.failed.is_empty() {
             tracing::info!(
                 marked = report.marked.len(),

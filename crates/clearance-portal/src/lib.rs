@@ -63,6 +63,9 @@ pub struct PortalOptions {
     pub sign_in_attempts: usize,
     /// The window failed sign-ins are counted in.
     pub sign_in_window: Duration,
+    /// How often (at most, per server) a sign-in also deletes ended and expired
+    /// sessions and failed sign-ins older than the window.
+    pub housekeeping_every: Duration,
 }
 
 impl Default for PortalOptions {
@@ -72,6 +75,7 @@ impl Default for PortalOptions {
             session_lifetime: Duration::from_secs(8 * 60 * 60),
             sign_in_attempts: 5,
             sign_in_window: Duration::from_secs(15 * 60),
+            housekeeping_every: Duration::from_secs(5 * 60),
         }
     }
 }
@@ -112,7 +116,11 @@ pub fn router(service: Service) -> Router {
 /// The portal's routes: `/`, `/login`, `/logout`, the stylesheet, the partner
 /// pages under `/t/{tenant}` and the operator console under `/ops`.
 pub fn router_with(service: Service, options: PortalOptions) -> Router {
-    let limiter = SignInLimiter::new(options.sign_in_attempts, options.sign_in_window);
+    let limiter = SignInLimiter::new(
+        options.sign_in_attempts,
+        options.sign_in_window,
+        options.housekeeping_every,
+    );
     let portal = Portal {
         service,
         options: Arc::new(options),

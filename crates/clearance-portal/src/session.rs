@@ -4,17 +4,19 @@
 //! when the portal is served over TLS). The store keeps only the token's
 //! SHA-256 in its token table, with the principal, the session's CSRF token
 //! and its expiry, so every server over one PostgreSQL shares the sessions and
-//! signing out on one ends the session on all. Session tokens carry their own
+//! signing out on one ends the session on all; ended and expired sessions are
+//! deleted by the sign-in housekeeping. Failed sign-ins are counted in the
+//! store too, so the limit holds across servers. Session tokens carry their own
 //! prefix (`cls_`) and record shape, so one can never pass as an API token.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 use axum::http::HeaderMap;
 use axum::http::header;
 use clearance_server::auth::token_hash;
 use clearance_server::{Principal, Service, ServiceError};
+use clearance_store::{Pruned, Store, StoreError};
 use jiff::Timestamp;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -71,7 +73,10 @@ pub(crate) async fn start(
             "expires_at": expires_at.to_string(),
         }
     });
-    service.store().put_token(&hash, record).await?;
+    service
+        .store()
+        .put_expiring_token(&hash, record, expires_at)
+        .await?;
     Ok((
         token,
         Session {
@@ -185,79 +190,113 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
 }
 
 /// Failed sign-ins per login in a sliding window: past the limit, even the
-/// right password is refused until the oldest failure leaves the window.
+/// right password is refused until the oldest counted failure leaves the window.
 ///
-/// Kept in memory per process (a restart forgets it; several servers each
-/// count their own), bounded in size: the oldest entries go first.
+/// The failures are kept in the store, so every server over one database
+/// counts the same failures and a restart forgets none. The limiter also does
+/// the sign-in housekeeping: at most once per [`SignInLimiter::housekeeping_every`]
+/// it deletes ended and expired sessions and failures older than the window.
 #[derive(Debug)]
 pub struct SignInLimiter {
     limit: usize,
     window: Duration,
-    failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    housekeeping_every: Duration,
+    /// When this process last did the housekeeping, in milliseconds since the epoch.
+    last_housekeeping_ms: AtomicI64,
 }
 
-/// How many logins the limiter tracks at most before forgetting stale ones.
-const TRACKED_LOGINS: usize = 100_000;
-
 impl SignInLimiter {
-    /// At most `limit` failures per login within `window`.
-    pub fn new(limit: usize, window: Duration) -> Self {
+    /// At most `limit` failures per login within `window`; housekeeping at
+    /// most every `housekeeping_every`.
+    pub fn new(limit: usize, window: Duration, housekeeping_every: Duration) -> Self {
         SignInLimiter {
             limit,
             window,
-            failures: Mutex::new(HashMap::new()),
+            housekeeping_every,
+            last_housekeeping_ms: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// How often the housekeeping runs at most.
+    pub fn housekeeping_every(&self) -> Duration {
+        self.housekeeping_every
+    }
+
+    fn window_start(&self, now: Timestamp) -> Timestamp {
+        now.checked_sub(signed(self.window))
+            .unwrap_or(Timestamp::MIN)
     }
 
     /// `Some(wait)` when `login` has used up its failures at `now`.
-    pub fn blocked(&self, login: &str, now: Instant) -> Option<Duration> {
-        let mut failures = self.failures.lock().expect("limiter lock is not poisoned");
-        let entry = failures.get_mut(login)?;
-        self.expire(entry, now);
-        if entry.len() < self.limit {
-            return None;
+    pub async fn blocked(
+        &self,
+        store: &Store,
+        login: &str,
+        now: Timestamp,
+    ) -> Result<Option<Duration>, StoreError> {
+        let failures = store
+            .sign_in_failures(login, self.window_start(now))
+            .await?;
+        if self.limit == 0 || failures.len() < self.limit {
+            return Ok(None);
         }
-        let oldest = *entry.front()?;
-        Some(
-            self.window
-                .saturating_sub(now.saturating_duration_since(oldest)),
-        )
+        // The failure whose leaving the window frees a slot.
+        let oldest = failures[failures.len() - self.limit];
+        let waited = now.duration_since(oldest).unsigned_abs();
+        Ok(Some(self.window.saturating_sub(waited)))
     }
 
     /// Counts one failed sign-in for `login` at `now`.
-    pub fn record_failure(&self, login: &str, now: Instant) {
-        let mut failures = self.failures.lock().expect("limiter lock is not poisoned");
-        if failures.len() >= TRACKED_LOGINS && !failures.contains_key(login) {
-            failures.retain(|_, times| {
-                times
-                    .back()
-                    .is_some_and(|last| now.saturating_duration_since(*last) < self.window)
-            });
-        }
-        let entry = failures.entry(login.to_owned()).or_default();
-        self.expire(entry, now);
-        entry.push_back(now);
-        while entry.len() > self.limit {
-            entry.pop_front();
-        }
+    pub async fn record_failure(
+        &self,
+        store: &Store,
+        login: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        store.record_sign_in_failure(login, now).await
     }
 
     /// Forgets `login`'s failures (after a successful sign-in).
-    pub fn clear(&self, login: &str) {
-        self.failures
-            .lock()
-            .expect("limiter lock is not poisoned")
-            .remove(login);
+    pub async fn clear(&self, store: &Store, login: &str) -> Result<(), StoreError> {
+        store.clear_sign_in_failures(login).await
     }
 
-    fn expire(&self, entry: &mut VecDeque<Instant>, now: Instant) {
-        while entry
-            .front()
-            .is_some_and(|at| now.saturating_duration_since(*at) >= self.window)
-        {
-            entry.pop_front();
+    /// Deletes ended and expired sessions and failures older than the window,
+    /// unless this process did so less than `housekeeping_every` ago. Returns
+    /// what was deleted, `None` when it was not yet time.
+    pub async fn housekeeping(
+        &self,
+        store: &Store,
+        now: Timestamp,
+    ) -> Result<Option<Pruned>, StoreError> {
+        let now_ms = now.as_millisecond();
+        let every_ms = i64::try_from(self.housekeeping_every.as_millis()).unwrap_or(i64::MAX);
+        let last = self.last_housekeeping_ms.load(Ordering::Relaxed);
+        if last != i64::MIN && now_ms.saturating_sub(last) < every_ms {
+            return Ok(None);
         }
+        // One caller per period does it; the others see the new time and skip.
+        if self
+            .last_housekeeping_ms
+            .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return Ok(None);
+        }
+        let pruned = store.prune(now, self.window_start(now)).await?;
+        if pruned != Pruned::default() {
+            tracing::info!(
+                sessions = pruned.tokens,
+                sign_in_failures = pruned.sign_in_failures,
+                "deleted expired sessions and old failed sign-ins"
+            );
+        }
+        Ok(Some(pruned))
     }
+}
+
+fn signed(duration: Duration) -> jiff::SignedDuration {
+    jiff::SignedDuration::try_from(duration).unwrap_or(jiff::SignedDuration::MAX)
 }
 
 #[cfg(test)]
@@ -265,43 +304,112 @@ mod tests {
     use super::*;
     use axum::http::HeaderValue;
 
-    #[test]
-    fn the_limiter_blocks_after_the_limit_until_the_window_slides() {
-        let limiter = SignInLimiter::new(5, Duration::from_secs(15 * 60));
-        let start = Instant::now();
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("clearance.db");
+        let store = Store::open(path.to_str().expect("UTF-8"))
+            .await
+            .expect("the store opens");
+        (dir, store)
+    }
+
+    fn minutes(n: i64) -> jiff::SignedDuration {
+        jiff::SignedDuration::from_mins(n)
+    }
+
+    #[tokio::test]
+    async fn the_limiter_blocks_after_the_limit_until_the_window_slides() {
+        let (_dir, store) = store().await;
+        let limiter = SignInLimiter::new(5, Duration::from_secs(15 * 60), Duration::ZERO);
+        let start: Timestamp = "2026-11-25T10:00:00Z".parse().expect("a timestamp");
         for minute in 0..4 {
-            limiter.record_failure("alice@contoso", start + Duration::from_secs(minute * 60));
+            limiter
+                .record_failure(&store, "alice@contoso", start + minutes(minute))
+                .await
+                .expect("recorded");
         }
+        let blocked = |at: Timestamp, login: &'static str| {
+            let (limiter, store) = (&limiter, &store);
+            async move { limiter.blocked(store, login, at).await.expect("read") }
+        };
+        assert_eq!(blocked(start + minutes(4), "alice@contoso").await, None);
+        limiter
+            .record_failure(&store, "alice@contoso", start + minutes(5))
+            .await
+            .expect("recorded");
         assert_eq!(
-            limiter.blocked("alice@contoso", start + Duration::from_secs(240)),
-            None
-        );
-        limiter.record_failure("alice@contoso", start + Duration::from_secs(300));
-        assert_eq!(
-            limiter.blocked("alice@contoso", start + Duration::from_secs(300)),
-            Some(Duration::from_secs(15 * 60 - 300))
+            blocked(start + minutes(5), "alice@contoso").await,
+            Some(Duration::from_secs(10 * 60))
         );
         // Another login is not affected.
-        assert_eq!(
-            limiter.blocked("bob@contoso", start + Duration::from_secs(300)),
-            None
-        );
+        assert_eq!(blocked(start + minutes(5), "bob@contoso").await, None);
         // Fifteen minutes after the first failure, one slot is free again.
-        assert_eq!(
-            limiter.blocked("alice@contoso", start + Duration::from_secs(15 * 60)),
-            None
+        assert_eq!(blocked(start + minutes(15), "alice@contoso").await, None);
+        // A second limiter (another server) over the same store counts the same failures.
+        let other = SignInLimiter::new(5, Duration::from_secs(15 * 60), Duration::ZERO);
+        assert!(
+            other
+                .blocked(&store, "alice@contoso", start + minutes(6))
+                .await
+                .expect("read")
+                .is_some()
         );
     }
 
-    #[test]
-    fn a_success_clears_the_failures() {
-        let limiter = SignInLimiter::new(2, Duration::from_secs(60));
-        let now = Instant::now();
-        limiter.record_failure("a", now);
-        limiter.record_failure("a", now);
-        assert!(limiter.blocked("a", now).is_some());
-        limiter.clear("a");
-        assert_eq!(limiter.blocked("a", now), None);
+    #[tokio::test]
+    async fn a_success_clears_the_failures() {
+        let (_dir, store) = store().await;
+        let limiter = SignInLimiter::new(2, Duration::from_secs(60), Duration::ZERO);
+        let now = Timestamp::now();
+        limiter
+            .record_failure(&store, "a", now)
+            .await
+            .expect("recorded");
+        limiter
+            .record_failure(&store, "a", now)
+            .await
+            .expect("recorded");
+        assert!(
+            limiter
+                .blocked(&store, "a", now)
+                .await
+                .expect("read")
+                .is_some()
+        );
+        limiter.clear(&store, "a").await.expect("cleared");
+        assert_eq!(limiter.blocked(&store, "a", now).await.expect("read"), None);
+    }
+
+    #[tokio::test]
+    async fn housekeeping_runs_at_most_once_per_period() {
+        let (_dir, store) = store().await;
+        let limiter = SignInLimiter::new(5, Duration::from_secs(60), Duration::from_secs(300));
+        let now = Timestamp::now();
+        store
+            .put_expiring_token("ended", json!({"portal_session": {}}), now - minutes(1))
+            .await
+            .expect("stored");
+        assert_eq!(
+            limiter.housekeeping(&store, now).await.expect("pruned"),
+            Some(Pruned {
+                tokens: 1,
+                sign_in_failures: 0
+            })
+        );
+        assert_eq!(
+            limiter
+                .housekeeping(&store, now + minutes(4))
+                .await
+                .expect("skipped"),
+            None
+        );
+        assert!(
+            limiter
+                .housekeeping(&store, now + minutes(5))
+                .await
+                .expect("pruned")
+                .is_some()
+        );
     }
 
     #[test]

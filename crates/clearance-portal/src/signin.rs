@@ -2,13 +2,14 @@
 //! since there is no session yet), checking the password against its argon2id
 //! hash, the limit on failed attempts, and starting or ending the session.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use clearance_server::Principal;
+use jiff::Timestamp;
 use maud::{Markup, html};
 use serde_json::Value;
 
@@ -87,6 +88,16 @@ fn render_form(
     response
 }
 
+/// The page for a sign-in the store could not serve.
+fn unavailable() -> Response {
+    layout::message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &Nav::Anonymous,
+        "Try again",
+        "Signing in is not possible just now. Try again in a moment.",
+    )
+}
+
 /// `POST /login`: checks the limit, then the password; starts a session.
 pub async fn submit(
     State(portal): State<Portal>,
@@ -113,7 +124,20 @@ pub async fn submit(
     if login.is_empty() || password.is_empty() {
         return failed(&portal);
     }
-    if let Some(wait) = portal.limiter.blocked(&login, Instant::now()) {
+    let store = portal.service.store();
+    let now = Timestamp::now();
+    if let Err(error) = portal.limiter.housekeeping(store, now).await {
+        // Only tidying: signing in goes on.
+        tracing::warn!(%error, "sign-in housekeeping failed");
+    }
+    let blocked = match portal.limiter.blocked(store, &login, now).await {
+        Ok(blocked) => blocked,
+        Err(error) => {
+            tracing::error!(%error, "reading failed sign-ins failed");
+            return unavailable();
+        }
+    };
+    if let Some(wait) = blocked {
         let minutes = wait.as_secs().div_ceil(60).max(1);
         let mut response = render_form(
             &portal,
@@ -133,16 +157,11 @@ pub async fn submit(
         }
         return response;
     }
-    let record = match portal.service.store().find_password(&login).await {
+    let record = match store.find_password(&login).await {
         Ok(record) => record,
         Err(error) => {
             tracing::error!(%error, "reading a sign-in failed");
-            return layout::message_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &Nav::Anonymous,
-                "Try again",
-                "Signing in is not possible just now. Try again in a moment.",
-            );
+            return unavailable();
         }
     };
     let principal = match record {
@@ -156,22 +175,22 @@ pub async fn submit(
         }
     };
     let Some(principal) = principal else {
-        portal.limiter.record_failure(&login, Instant::now());
+        if let Err(error) = portal.limiter.record_failure(store, &login, now).await {
+            tracing::error!(%error, "recording a failed sign-in failed");
+            return unavailable();
+        }
         return failed(&portal);
     };
-    portal.limiter.clear(&login);
+    if let Err(error) = portal.limiter.clear(store, &login).await {
+        tracing::warn!(%error, "forgetting failed sign-ins failed");
+    }
     let lifetime = portal.options.session_lifetime;
     let (token, _) =
         match session::start(&portal.service, &login, principal.clone(), lifetime).await {
             Ok(started) => started,
             Err(error) => {
                 tracing::error!(%error, "starting a session failed");
-                return layout::message_page(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &Nav::Anonymous,
-                    "Try again",
-                    "Signing in is not possible just now. Try again in a moment.",
-                );
+                return unavailable();
             }
         };
     let target = next

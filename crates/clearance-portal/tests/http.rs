@@ -478,9 +478,10 @@ async fn adding_a_user_is_refused_with_the_reason_while_verification_is_not_auth
 }
 
 #[tokio::test]
-async fn an_expired_session_signs_nobody_in() {
+async fn an_expired_session_signs_nobody_in_and_the_next_sign_in_deletes_it() {
     let server = common::start_with(clearance_portal::PortalOptions {
         session_lifetime: std::time::Duration::ZERO,
+        housekeeping_every: std::time::Duration::ZERO,
         ..clearance_portal::PortalOptions::default()
     })
     .await;
@@ -508,4 +509,19 @@ async fn an_expired_session_signs_nobody_in() {
         .expect("GET");
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[LOCATION], "/login?next=%2Ft%2Fcontoso");
+    // The next sign-in's housekeeping deletes the expired session (and then starts its own,
+    // which expires at once): only that newest one is left for a later clean-up.
+    let again = sign_in(&server, &client(), "alice@contoso", PASSWORD).await;
+    assert_eq!(again.status(), StatusCode::SEE_OTHER);
+    let now = jiff::Timestamp::now();
+    let left = server
+        .service
+        .store()
+        .prune(now, now)
+        .await
+        .expect("pruned");
+    assert_eq!(
+        left.tokens, 1,
+        "the first expired session was already deleted"
+    );
 }

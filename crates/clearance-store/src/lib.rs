@@ -34,6 +34,7 @@
 //! # }).unwrap();
 //! ```
 
+mod auth;
 mod bulk;
 mod error;
 mod group_commit;
@@ -53,6 +54,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot, watch};
 
+pub use auth::Pruned;
 pub use bulk::{Imported, NewTenant};
 pub use error::StoreError;
 pub use load::{LOAD_BATCH, RawHistory, RawSnapshot, TenantLoader};

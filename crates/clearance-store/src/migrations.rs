@@ -13,57 +13,87 @@ struct Migration {
     statements: &'static [&'static str],
 }
 
-const SQLITE: &[Migration] = &[Migration {
-    version: 1,
-    statements: &[
-        "CREATE TABLE clearance_meta (id INTEGER PRIMARY KEY CHECK (id = 1), \
+const SQLITE: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: &[
+            "CREATE TABLE clearance_meta (id INTEGER PRIMARY KEY CHECK (id = 1), \
          revision INTEGER NOT NULL)",
-        "INSERT INTO clearance_meta (id, revision) VALUES (1, 0)",
-        "CREATE TABLE clearance_tenants (tenant TEXT PRIMARY KEY, version INTEGER NOT NULL) \
+            "INSERT INTO clearance_meta (id, revision) VALUES (1, 0)",
+            "CREATE TABLE clearance_tenants (tenant TEXT PRIMARY KEY, version INTEGER NOT NULL) \
          WITHOUT ROWID",
-        "CREATE TABLE clearance_events (revision INTEGER PRIMARY KEY, tenant TEXT NOT NULL, \
+            "CREATE TABLE clearance_events (revision INTEGER PRIMARY KEY, tenant TEXT NOT NULL, \
          seq INTEGER NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL, payload TEXT NOT NULL, \
          recorded_at TEXT NOT NULL, UNIQUE (tenant, seq))",
-        "CREATE TABLE clearance_snapshots (tenant TEXT PRIMARY KEY, version INTEGER NOT NULL, \
+            "CREATE TABLE clearance_snapshots (tenant TEXT PRIMARY KEY, version INTEGER NOT NULL, \
          state TEXT NOT NULL, saved_at TEXT NOT NULL)",
-        "CREATE TABLE clearance_idempotency (principal TEXT NOT NULL, key TEXT NOT NULL, \
+            "CREATE TABLE clearance_idempotency (principal TEXT NOT NULL, key TEXT NOT NULL, \
          request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, \
          recorded_at TEXT NOT NULL, PRIMARY KEY (principal, key))",
-        "CREATE TABLE clearance_blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, \
+            "CREATE TABLE clearance_blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, \
          bytes BLOB NOT NULL, stored_at TEXT NOT NULL)",
-        "CREATE TABLE clearance_tokens (token_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, \
+            "CREATE TABLE clearance_tokens (token_hash TEXT PRIMARY KEY, principal TEXT NOT NULL, \
          created_at TEXT NOT NULL, revoked_at TEXT)",
-        "CREATE TABLE clearance_passwords (login TEXT PRIMARY KEY, tenant TEXT, \
+            "CREATE TABLE clearance_passwords (login TEXT PRIMARY KEY, tenant TEXT, \
          phc_hash TEXT NOT NULL, principal TEXT NOT NULL, updated_at TEXT NOT NULL)",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        statements: &[
+            // Expiring tokens (portal sessions) and failed sign-ins, in milliseconds since the
+            // epoch so that comparisons are numeric; housekeeping deletes the past.
+            "ALTER TABLE clearance_tokens ADD COLUMN expires_at_ms INTEGER",
+            "CREATE INDEX clearance_tokens_expiry ON clearance_tokens (expires_at_ms) \
+             WHERE expires_at_ms IS NOT NULL",
+            "CREATE TABLE clearance_sign_in_failures (login TEXT NOT NULL, at_ms INTEGER NOT NULL)",
+            "CREATE INDEX clearance_sign_in_failures_login ON clearance_sign_in_failures \
+             (login, at_ms)",
+            "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
+        ],
+    },
+];
 
 // Payloads are `json`, not `jsonb`: the store is opaque to them, and `json` keeps the text
 // exactly as written (and is cheaper to insert). Timestamps are RFC 3339 text, which keeps
 // jiff's nanoseconds that `timestamptz` would round to microseconds.
-const POSTGRES: &[Migration] = &[Migration {
-    version: 1,
-    statements: &[
-        "CREATE TABLE clearance_meta (id SMALLINT PRIMARY KEY CHECK (id = 1), \
+const POSTGRES: &[Migration] = &[
+    Migration {
+        version: 1,
+        statements: &[
+            "CREATE TABLE clearance_meta (id SMALLINT PRIMARY KEY CHECK (id = 1), \
          revision BIGINT NOT NULL)",
-        "INSERT INTO clearance_meta (id, revision) VALUES (1, 0)",
-        "CREATE TABLE clearance_tenants (tenant TEXT PRIMARY KEY, version BIGINT NOT NULL)",
-        "CREATE TABLE clearance_events (revision BIGINT PRIMARY KEY, tenant TEXT NOT NULL, \
+            "INSERT INTO clearance_meta (id, revision) VALUES (1, 0)",
+            "CREATE TABLE clearance_tenants (tenant TEXT PRIMARY KEY, version BIGINT NOT NULL)",
+            "CREATE TABLE clearance_events (revision BIGINT PRIMARY KEY, tenant TEXT NOT NULL, \
          seq BIGINT NOT NULL, kind TEXT NOT NULL, actor TEXT NOT NULL, payload JSON NOT NULL, \
          recorded_at TEXT NOT NULL, UNIQUE (tenant, seq))",
-        "CREATE TABLE clearance_snapshots (tenant TEXT PRIMARY KEY, version BIGINT NOT NULL, \
+            "CREATE TABLE clearance_snapshots (tenant TEXT PRIMARY KEY, version BIGINT NOT NULL, \
          state JSON NOT NULL, saved_at TEXT NOT NULL)",
-        "CREATE TABLE clearance_idempotency (principal TEXT NOT NULL, key TEXT NOT NULL, \
+            "CREATE TABLE clearance_idempotency (principal TEXT NOT NULL, key TEXT NOT NULL, \
          request_hash TEXT NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, \
          recorded_at TEXT NOT NULL, PRIMARY KEY (principal, key))",
-        "CREATE TABLE clearance_blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, \
+            "CREATE TABLE clearance_blobs (sha256 TEXT PRIMARY KEY, content_type TEXT NOT NULL, \
          bytes BYTEA NOT NULL, stored_at TEXT NOT NULL)",
-        "CREATE TABLE clearance_tokens (token_hash TEXT PRIMARY KEY, principal JSON NOT NULL, \
+            "CREATE TABLE clearance_tokens (token_hash TEXT PRIMARY KEY, principal JSON NOT NULL, \
          created_at TEXT NOT NULL, revoked_at TEXT)",
-        "CREATE TABLE clearance_passwords (login TEXT PRIMARY KEY, tenant TEXT, \
+            "CREATE TABLE clearance_passwords (login TEXT PRIMARY KEY, tenant TEXT, \
          phc_hash TEXT NOT NULL, principal JSON NOT NULL, updated_at TEXT NOT NULL)",
-    ],
-}];
+        ],
+    },
+    Migration {
+        version: 2,
+        statements: &[
+            "ALTER TABLE clearance_tokens ADD COLUMN expires_at_ms BIGINT",
+            "CREATE INDEX clearance_tokens_expiry ON clearance_tokens (expires_at_ms) \
+             WHERE expires_at_ms IS NOT NULL",
+            "CREATE TABLE clearance_sign_in_failures (login TEXT NOT NULL, at_ms BIGINT NOT NULL)",
+            "CREATE INDEX clearance_sign_in_failures_login ON clearance_sign_in_failures \
+             (login, at_ms)",
+            "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
+        ],
+    },
+];
 
 /// The key of the advisory lock that serializes migrations of servers starting together.
 const POSTGRES_MIGRATION_LOCK: i64 = 0x636c_6561_7261_6e63; // "clearanc"

@@ -349,12 +349,19 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// The connection pool.
+    pub(crate) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     pub(crate) async fn find_token(&self, token_hash: &str) -> Result<Option<Value>, StoreError> {
         let principal: Option<String> = sqlx::query_scalar(
             "SELECT principal::text FROM clearance_tokens \
-             WHERE token_hash = $1 AND revoked_at IS NULL",
+             WHERE token_hash = $1 AND revoked_at IS NULL \
+             AND (expires_at_ms IS NULL OR expires_at_ms > $2)",
         )
         .bind(token_hash)
+        .bind(jiff::Timestamp::now().as_millisecond())
         .fetch_optional(&self.pool)
         .await?;
         principal

@@ -15,6 +15,7 @@ use sqlx::{ConnectOptions, Connection, Executor};
 use tokio::sync::{Mutex, mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::auth::{self, AuthWrite};
 use crate::bulk::{SqliteImport, import_sqlite};
 use crate::group_commit::{
     Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
@@ -54,6 +55,8 @@ pub(crate) enum SqliteWrite {
     },
     /// Many new tenants' events and snapshots (see `bulk`).
     Import(Arc<SqliteImport>),
+    /// Expiring tokens and failed sign-ins (see `auth`).
+    Auth(AuthWrite),
 }
 
 pub(crate) struct SqliteStore {
@@ -133,6 +136,11 @@ impl SqliteStore {
             .await
             .map_err(|_| StoreError::Closed)?;
         outcome.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// The pool of read-only connections.
+    pub(crate) fn readers(&self) -> &SqlitePool {
+        &self.readers
     }
 
     pub(crate) async fn write(&self, write: SqliteWrite) -> Result<(), StoreError> {
@@ -286,9 +294,11 @@ impl SqliteStore {
 
     pub(crate) async fn find_token(&self, token_hash: &str) -> Result<Option<Value>, StoreError> {
         let principal: Option<String> = sqlx::query_scalar(
-            "SELECT principal FROM clearance_tokens WHERE token_hash = ?1 AND revoked_at IS NULL",
+            "SELECT principal FROM clearance_tokens WHERE token_hash = ?1 AND revoked_at IS NULL \
+             AND (expires_at_ms IS NULL OR expires_at_ms > ?2)",
         )
         .bind(token_hash)
+        .bind(jiff::Timestamp::now().as_millisecond())
         .fetch_optional(&self.readers)
         .await?;
         principal
@@ -528,6 +538,7 @@ async fn apply_write(
     let now = jiff::Timestamp::now().to_string();
     match write {
         SqliteWrite::Import(import) => return import_sqlite(connection, import).await,
+        SqliteWrite::Auth(write) => auth::apply_sqlite(connection, write).await?,
         SqliteWrite::Snapshot {
             tenant,
             version,

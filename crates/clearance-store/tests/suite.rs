@@ -187,6 +187,7 @@ suite!(
     a_second_handle_sees_and_hears_of_the_first_handles_write,
     blobs_round_trip_by_content_address,
     tokens_and_passwords_round_trip,
+    expiring_tokens_and_sign_in_failures_are_shared_and_pruned,
     reopening_keeps_every_acknowledged_write,
     servers_starting_together_migrate_once,
     concurrent_appenders_lose_nothing_and_duplicate_nothing,
@@ -714,6 +715,111 @@ async fn tokens_and_passwords_round_trip(harness: &Harness) {
         None
     );
     assert_eq!(store.find_password("carol").await.unwrap(), None);
+}
+
+async fn expiring_tokens_and_sign_in_failures_are_shared_and_pruned(harness: &Harness) {
+    let store = &harness.store;
+    // A second handle on the same database: another server.
+    let other = Store::open_with(harness.same_database()).await.unwrap();
+    let now = jiff::Timestamp::now();
+    let minutes = |n: i64| jiff::SignedDuration::from_mins(n);
+    let session = json!({"portal_session": {"login": "alice@contoso"}});
+    let api = json!({"kind": "operator", "id": "bob"});
+    store
+        .put_expiring_token("live", session.clone(), now + minutes(30))
+        .await
+        .unwrap();
+    store
+        .put_expiring_token("expired", session.clone(), now - minutes(1))
+        .await
+        .unwrap();
+    store.put_token("api", api.clone()).await.unwrap();
+    assert_eq!(
+        other.find_token("live").await.unwrap(),
+        Some(session.clone())
+    );
+    assert_eq!(
+        other.find_token("expired").await.unwrap(),
+        None,
+        "an expired token does not authenticate"
+    );
+
+    for minute in [20, 10, 3, 2] {
+        store
+            .record_sign_in_failure("alice@contoso", now - minutes(minute))
+            .await
+            .unwrap();
+    }
+    other
+        .record_sign_in_failure("alice@contoso", now - minutes(1))
+        .await
+        .unwrap();
+    other
+        .record_sign_in_failure("carol@fabrikam", now - minutes(1))
+        .await
+        .unwrap();
+    let window = now - minutes(15);
+    let seen = other
+        .sign_in_failures("alice@contoso", window)
+        .await
+        .unwrap();
+    assert_eq!(
+        seen,
+        vec![
+            now - minutes(10),
+            now - minutes(3),
+            now - minutes(2),
+            now - minutes(1)
+        ]
+        .into_iter()
+        .map(|at| jiff::Timestamp::from_millisecond(at.as_millisecond()).unwrap())
+        .collect::<Vec<_>>(),
+        "both servers' failures inside the window, oldest first, to the millisecond"
+    );
+
+    let pruned = other.prune(now, window).await.unwrap();
+    assert_eq!(
+        pruned,
+        clearance_store::Pruned {
+            tokens: 1,
+            sign_in_failures: 1
+        }
+    );
+    assert_eq!(store.find_token("live").await.unwrap(), Some(session));
+    assert_eq!(
+        store.find_token("api").await.unwrap(),
+        Some(api),
+        "API tokens never expire"
+    );
+    assert_eq!(
+        store
+            .sign_in_failures("alice@contoso", now - minutes(60))
+            .await
+            .unwrap()
+            .len(),
+        4,
+        "the failure older than the window is gone, the others stay"
+    );
+    assert_eq!(other.prune(now, window).await.unwrap(), Default::default());
+
+    store.clear_sign_in_failures("alice@contoso").await.unwrap();
+    assert!(
+        other
+            .sign_in_failures("alice@contoso", window)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        other
+            .sign_in_failures("carol@fabrikam", window)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "clearing one login leaves the others"
+    );
+    other.close().await;
 }
 
 async fn reopening_keeps_every_acknowledged_write(harness: &Harness) {

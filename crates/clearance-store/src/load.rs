@@ -193,6 +193,7 @@ pub(crate) async fn send_histories(
 /// with the snapshots as stored text ([`TenantLoader::next_batch`]); not both.
 pub struct TenantLoader {
     revision: u64,
+    tenants: u64,
     histories: mpsc::Receiver<Result<Vec<RawHistory>, StoreError>>,
     reader: Option<JoinHandle<()>>,
     /// The rest of the batch [`TenantLoader::next`] is handing out.
@@ -202,11 +203,13 @@ pub struct TenantLoader {
 impl TenantLoader {
     pub(crate) fn new(
         revision: u64,
+        tenants: u64,
         histories: mpsc::Receiver<Result<Vec<RawHistory>, StoreError>>,
         reader: JoinHandle<()>,
     ) -> Self {
         TenantLoader {
             revision,
+            tenants,
             histories,
             reader: Some(reader),
             pending: VecDeque::new(),
@@ -216,6 +219,11 @@ impl TenantLoader {
     /// The global revision every loaded history includes.
     pub fn revision(&self) -> u64 {
         self.revision
+    }
+
+    /// How many tenants the load brings (so a caller can size its tables once).
+    pub fn tenants(&self) -> u64 {
+        self.tenants
     }
 
     /// The next tenant's history, or `None` when all were loaded.
@@ -325,7 +333,8 @@ mod tests {
                 .await
                 .expect("rows are well formed");
         });
-        let mut loader = TenantLoader::new(7, receiver, reader);
+        let mut loader = TenantLoader::new(7, tenants as u64, receiver, reader);
+        assert_eq!(loader.tenants(), tenants as u64);
         let first = loader.next().await.expect("loads").expect("a tenant");
         assert_eq!(first.tenant, "t00000");
         assert_eq!(

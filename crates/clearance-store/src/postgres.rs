@@ -204,6 +204,9 @@ impl PostgresStore {
             .execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             .await?;
         let revision = current_revision(&mut *transaction).await?;
+        let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clearance_tenants")
+            .fetch_one(&mut *transaction)
+            .await?;
         let (sender, histories) = mpsc::channel(LOAD_QUEUE);
         let reader = tokio::spawn(async move {
             let rows = sqlx::query_as::<_, LoadRow>(LOAD_QUERY).fetch(&mut *transaction);
@@ -213,7 +216,8 @@ impl PostgresStore {
             }
             let _ = transaction.commit().await;
         });
-        Ok(TenantLoader::new(revision, histories, reader))
+        let tenants = to_u64(tenants, "tenant count")?;
+        Ok(TenantLoader::new(revision, tenants, histories, reader))
     }
 
     pub(crate) async fn save_snapshot(

@@ -240,6 +240,10 @@ impl SqliteStore {
             .fetch_one(&mut connection)
             .await?;
         let revision = to_u64(revision, "global revision")?;
+        let tenants: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clearance_tenants")
+            .fetch_one(&mut connection)
+            .await?;
+        let tenants = to_u64(tenants, "tenant count")?;
         let (sender, histories) = mpsc::channel(LOAD_QUEUE);
         let reader = tokio::spawn(async move {
             let rows = sqlx::query_as::<_, LoadRow>(LOAD_QUERY).fetch(&mut connection);
@@ -250,7 +254,7 @@ impl SqliteStore {
             let _ = connection.execute("COMMIT").await;
             let _ = connection.close().await;
         });
-        Ok(TenantLoader::new(revision, histories, reader))
+        Ok(TenantLoader::new(revision, tenants, histories, reader))
     }
 
     pub(crate) async fn idempotency_lookup(

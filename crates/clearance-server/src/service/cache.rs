@@ -246,6 +246,14 @@ impl Service {
         let started = Instant::now();
         let mut loader = self.inner.store.load_all().await?;
         let revision = loader.revision();
+        // Sized once: growing a shard rehashes every tenant already in it, and
+        // each rehash reads the tenant's id through its `Arc`.
+        let per_shard = usize::try_from(loader.tenants()).unwrap_or(usize::MAX) / SHARDS;
+        for shard in &self.inner.shards {
+            let mut shard = shard.write().expect("cache lock is not poisoned");
+            let held = shard.len();
+            shard.reserve((per_shard + per_shard / 8).saturating_sub(held));
+        }
         let mut folding = JoinSet::new();
         let mut loaded = Folded::default();
         while let Some(batch) = loader.next_batch().await? {

@@ -14,7 +14,7 @@
 //! (`legal_info.view`, `users.view`, ...), and writes by the core's workflow.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::RandomState;
+use std::hash::{BuildHasher, RandomState};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -198,7 +198,15 @@ struct Inner {
     follow: tokio::sync::Mutex<()>,
     /// Authenticated tokens: hash → (principal, when checked).
     tokens: Mutex<HashMap<String, (Principal, Instant)>>,
+    /// Writes to one tenant take turns in this process (a tenant always maps to
+    /// the same stripe), so they never lose the optimistic race to each other;
+    /// only a write by another server can make one stale.
+    write_turns: Box<[tokio::sync::Mutex<()>]>,
 }
+
+/// Stripes of [`Inner::write_turns`]: enough that the sweep's concurrent marks
+/// of different tenants rarely share one.
+const WRITE_STRIPES: usize = 4096;
 
 /// The clearance service: decision cache, reads, writes and the SLA sweep.
 ///
@@ -265,6 +273,9 @@ impl Service {
                 applied: watch::Sender::new(0),
                 follow: tokio::sync::Mutex::new(()),
                 tokens: Mutex::new(HashMap::new()),
+                write_turns: (0..WRITE_STRIPES)
+                    .map(|_| tokio::sync::Mutex::new(()))
+                    .collect(),
             }),
         };
         service.load().await?;
@@ -960,7 +971,9 @@ impl Service {
     /// Runs `command` on `tenant` as `principal` at `now` (the demo and tests
     /// give past moments): checks it with the core's workflow against the cached
     /// state, appends its events with the version read, and folds them into the
-    /// cache. A stale read is retried once from fresh state, then `Conflict`.
+    /// cache. Writes to one tenant take turns within this process; a read made
+    /// stale by another server's write is retried once from fresh state, then
+    /// `Conflict`.
     ///
     /// With an `idempotency_key`, a repeat of the same command by the same
     /// principal returns the first outcome (marked `replayed`) and applies
@@ -1006,6 +1019,10 @@ impl Service {
         now: Timestamp,
     ) -> Result<Outcome, ServiceError> {
         let request_hash = request_hash(tenant, command);
+        // Taken before the idempotency check, so a retry that waited for its
+        // first attempt's turn finds that attempt's outcome.
+        let stripe = self.inner.hasher.hash_one(tenant) as usize % WRITE_STRIPES;
+        let _turn = self.inner.write_turns[stripe].lock().await;
         if let Some((principal, key)) = idempotency
             && let Some(outcome) = self.replay(principal, key, &request_hash).await?
         {

@@ -424,3 +424,88 @@ pub(super) async fn follow_feed(inner: std::sync::Weak<Inner>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clearance_core::Catalog;
+    use clearance_core::workflow::{Command, SupportRole};
+    use clearance_store::Store;
+
+    use super::*;
+    use crate::{Principal, ServiceOptions};
+
+    /// A snapshot of `state` as the service saves one, under `fingerprint`.
+    fn snapshot(fingerprint: u64, state: &Tenant) -> serde_json::Value {
+        serde_json::to_value(SnapshotState {
+            fingerprint,
+            tenant: state.clone(),
+        })
+        .expect("a snapshot serializes")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn start_up_uses_good_snapshots_and_replays_the_log_past_the_others() {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let path = dir.path().join("c.db");
+        let path = path.to_str().expect("a UTF-8 path");
+        let catalog = Arc::new(Catalog::partner_center().clone());
+        let fingerprint = catalog.fingerprint();
+        let admin = Principal::Staff {
+            id: "ada".into(),
+            role: SupportRole::SupportAdmin,
+        };
+        let store = Store::open(path).await.expect("the store opens");
+        let service = Service::open(store.clone(), catalog.clone(), ServiceOptions::default())
+            .await
+            .expect("the service opens");
+        let tenants = ["good", "other-catalog", "unreadable", "no-snapshot"];
+        for tenant in tenants {
+            let create = Command::CreateTenant {
+                country: "US".into(),
+                admin: "alice".into(),
+                roles: vec!["global_admin".into()],
+            };
+            service
+                .execute(&admin, tenant, create, None)
+                .await
+                .expect("the tenant is created");
+        }
+        let logged = |tenant: &str| Tenant::clone(&service.cached(tenant).expect("cached"));
+        // A snapshot that differs from the log shows whether start-up used it.
+        let marked = |tenant: &str| Tenant {
+            country: "ZZ".into(),
+            ..logged(tenant)
+        };
+        store
+            .save_snapshot("good", 1, snapshot(fingerprint, &marked("good")))
+            .await
+            .expect("saved");
+        store
+            .save_snapshot(
+                "other-catalog",
+                1,
+                snapshot(fingerprint ^ 1, &marked("other-catalog")),
+            )
+            .await
+            .expect("saved");
+        store
+            .save_snapshot("unreadable", 1, serde_json::json!({"not": "a tenant"}))
+            .await
+            .expect("saved");
+        let expected: Vec<Tenant> = tenants.iter().map(|tenant| logged(tenant)).collect();
+        drop(service);
+        store.close().await;
+
+        let store = Store::open(path).await.expect("the store reopens");
+        let reopened = Service::open(store.clone(), catalog, ServiceOptions::default())
+            .await
+            .expect("the service reopens");
+        assert_eq!(reopened.tenant_count(), tenants.len());
+        assert_eq!(reopened.cached("good").expect("loaded").country, "ZZ");
+        for (tenant, expected) in tenants.iter().zip(&expected).skip(1) {
+            let loaded = reopened.cached(tenant).expect("loaded");
+            assert_eq!(*loaded, *expected, "{tenant} is its log replayed");
+        }
+        store.close().await;
+    }
+}

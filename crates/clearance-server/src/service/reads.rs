@@ -1,0 +1,479 @@
+//! Reads: decisions (check, access, diagnosis), the partner pages and the operator views.
+
+use super::*;
+
+impl Service {
+    // ---- decisions --------------------------------------------------------
+
+    /// May `user` of `tenant` take `action` now? Never touches the database.
+    /// A partner may ask only about its own tenant.
+    pub async fn check(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        user: &str,
+        action: &str,
+        min_revision: Option<u64>,
+    ) -> Result<CheckResult, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        let action = self.action(action, "action")?;
+        self.check_cached(&state, user, action, Timestamp::now())
+    }
+
+    /// Many checks at once against one consistent moment; each answer or error
+    /// in input order.
+    pub async fn check_batch(
+        &self,
+        principal: &Principal,
+        checks: &[(String, String, String)],
+        min_revision: Option<u64>,
+    ) -> Result<Vec<Result<CheckResult, ServiceError>>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        Ok(checks
+            .iter()
+            .enumerate()
+            .map(|(index, (tenant, user, action))| {
+                let state = self.reachable(principal, tenant)?;
+                let action = self.action(action, &format!("checks[{index}].action"))?;
+                self.check_cached(&state, user, action, now)
+            })
+            .collect())
+    }
+
+    pub(super) fn check_cached(
+        &self,
+        state: &Tenant,
+        user: &str,
+        action: ActionIx,
+        now: Timestamp,
+    ) -> Result<CheckResult, ServiceError> {
+        let user = state.user(user).ok_or_else(|| ServiceError::NotFound {
+            what: "user",
+            id: user.to_owned(),
+        })?;
+        let decision = clearance_core::decide(self.catalog(), state, user, action, now);
+        let allowed = decision.allowed();
+        metrics::counter!("clearance_decisions_total", "allowed" => if allowed { "true" } else { "false" })
+            .increment(1);
+        Ok(CheckResult::from_decision(self.catalog(), &decision))
+    }
+
+    /// Every workspace and action for `user` (default: the partner principal's own user).
+    pub async fn access(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        user: Option<&str>,
+        min_revision: Option<u64>,
+    ) -> Result<AccessView, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        let user = self.subject_user(principal, &state, user)?;
+        let workspaces = decision::access(self.catalog(), &state, user, Timestamp::now())
+            .iter()
+            .map(|workspace| WorkspaceView {
+                workspace: workspace.workspace.id.clone(),
+                name: workspace.workspace.name.clone(),
+                page: workspace.workspace.page.clone(),
+                open: workspace.open(),
+                actions: workspace
+                    .actions
+                    .iter()
+                    .map(|decision| CheckResult::from_decision(self.catalog(), decision))
+                    .collect(),
+            })
+            .collect();
+        Ok(AccessView {
+            tenant: state.id.clone(),
+            user: user.id.clone(),
+            workspaces,
+        })
+    }
+
+    /// The tenant's root cause and next supported steps for `user`.
+    pub async fn diagnosis(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        user: Option<&str>,
+        min_revision: Option<u64>,
+    ) -> Result<DiagnosisView, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        let user = self.subject_user(principal, &state, user)?;
+        let diagnosis = clearance_core::diagnose(self.catalog(), &state, user, Timestamp::now());
+        Ok(DiagnosisView {
+            cause: diagnosis.cause,
+            steps: diagnosis
+                .steps
+                .into_iter()
+                .map(|step| StepView {
+                    code: step.code.as_str().to_owned(),
+                    text: step.text,
+                })
+                .collect(),
+        })
+    }
+
+    // ---- partner pages ------------------------------------------------------
+
+    /// The Partner tab of Legal Info (gated by `legal_info.view` for partners).
+    pub async fn legal_info(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<LegalInfoView, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, "legal_info.view")?;
+        let catalog = self.catalog();
+        Ok(LegalInfoView {
+            tenant: state.id.clone(),
+            country: state.country.clone(),
+            primary_contact: state.primary_contact.clone(),
+            programs: program_infos(catalog, &state, false),
+            agreements: catalog
+                .agreements
+                .iter()
+                .map(|agreement| AgreementView {
+                    agreement: agreement.id.clone(),
+                    name: agreement.name.clone(),
+                    accepted: catalog
+                        .agreement_ix(&agreement.id)
+                        .is_some_and(|ix| state.agreements.contains(ix)),
+                })
+                .collect(),
+            profiles: catalog
+                .profiles
+                .iter()
+                .map(|profile| ProfileView {
+                    profile: profile.id.clone(),
+                    name: profile.name.clone(),
+                    complete: catalog
+                        .profile_ix(&profile.id)
+                        .is_some_and(|ix| state.profiles.contains(ix)),
+                })
+                .collect(),
+            capability_score: state.capability_score,
+            memberships: state
+                .memberships
+                .iter()
+                .map(|membership| MembershipView {
+                    offer: catalog.offers[membership.offer.index()].id.clone(),
+                    expires_at: membership.expires_at.to_string(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The verification summary of one program (gated by `verification.view` for partners).
+    pub async fn verification(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        program: &str,
+        min_revision: Option<u64>,
+    ) -> Result<VerificationView, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, "verification.view")?;
+        let catalog = self.catalog();
+        let program_ix = catalog
+            .program_ix(program)
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "program",
+                id: program.to_owned(),
+            })?;
+        let record = state
+            .program(program_ix)
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "enrollment",
+                id: program.to_owned(),
+            })?;
+        let verification = &record.verification;
+        let sla = self.sla(verification, Timestamp::now());
+        let max = catalog.vetting.max_appeals;
+        Ok(VerificationView {
+            tenant: state.id.clone(),
+            program: program.to_owned(),
+            enrollment: record.enrollment.as_str().to_owned(),
+            status: verification.status.as_str().to_owned(),
+            reason: verification.reason.clone(),
+            documents_requested: verification.documents_requested.clone(),
+            submitted_at: verification.submitted_at.map(|at| at.to_string()),
+            sla_due: sla.map(|sla| sla.due.to_string()),
+            business_days_elapsed: sla.map(|sla| sla.elapsed),
+            overdue: verification.overdue || sla.is_some_and(|sla| sla.overdue),
+            action_required: verification.action_required,
+            appeals_used: verification.appeals_used,
+            appeals_left: max.saturating_sub(verification.appeals_used),
+            escalated_case: verification.escalated_case.clone(),
+            appeals: verification
+                .appeals
+                .iter()
+                .map(|appeal| AppealView {
+                    document_type: appeal.document_type.clone(),
+                    document: appeal.document.clone(),
+                    by: appeal.by.clone(),
+                    at: appeal.at.to_string(),
+                })
+                .collect(),
+        })
+    }
+
+    /// The tenant's users and their roles (gated by `users.view` for partners).
+    pub async fn users(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<UserView>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, "users.view")?;
+        Ok(state
+            .users
+            .iter()
+            .map(|user| UserView {
+                id: user.id.clone(),
+                roles: user
+                    .roles
+                    .iter()
+                    .map(|role| self.catalog().roles[role.index()].id.clone())
+                    .collect(),
+                primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
+            })
+            .collect())
+    }
+
+    /// The tenant's support cases (gated by `support.view_cases` for partners).
+    pub async fn cases(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<CaseView>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, "support.view_cases")?;
+        Ok(state
+            .cases
+            .iter()
+            .map(|case| case_view(self.catalog(), &state.id, case))
+            .collect())
+    }
+
+    /// One support case.
+    pub async fn case(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        case: &str,
+        min_revision: Option<u64>,
+    ) -> Result<CaseView, ServiceError> {
+        self.cases(principal, tenant, min_revision)
+            .await?
+            .into_iter()
+            .find(|view| view.id == case)
+            .ok_or_else(|| ServiceError::NotFound {
+                what: "case",
+                id: case.to_owned(),
+            })
+    }
+
+    /// The audit trail of a tenant, `limit` events after `seq` `after` (gated
+    /// by `legal_info.view` for partners: the admins of the tenant).
+    pub async fn events(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        after: u64,
+        limit: u32,
+    ) -> Result<EventPage, ServiceError> {
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, "legal_info.view")?;
+        if limit == 0 || limit > MAX_EVENT_PAGE {
+            return Err(ServiceError::invalid(
+                "limit",
+                format!("must be between 1 and {MAX_EVENT_PAGE}"),
+            ));
+        }
+        let stored = self.inner.store.tenant_events(tenant, after, limit).await?;
+        let next_after = (stored.len() == limit as usize)
+            .then(|| stored.last().map(|event| event.seq))
+            .flatten();
+        let events = stored
+            .into_iter()
+            .map(|event| EventView {
+                seq: event.seq,
+                revision: event.revision,
+                actor: serde_json::from_str(&event.actor)
+                    .unwrap_or(serde_json::Value::String(event.actor)),
+                at: event.recorded_at.to_string(),
+                kind: event.kind,
+                payload: event.payload,
+            })
+            .collect();
+        Ok(EventPage { events, next_after })
+    }
+
+    // ---- operator views -----------------------------------------------------
+
+    /// Every tenant (staff only), by id.
+    pub fn tenants(&self, principal: &Principal) -> Result<Vec<TenantSummary>, ServiceError> {
+        require_staff(principal)?;
+        let mut tenants: Vec<TenantSummary> = self
+            .all_tenants()
+            .iter()
+            .map(|state| summary(self.catalog(), state))
+            .collect();
+        tenants.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(tenants)
+    }
+
+    /// One tenant's summary (staff, or a partner of that tenant).
+    pub async fn tenant_summary(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<TenantSummary, ServiceError> {
+        let state = self.tenant(principal, tenant, min_revision).await?;
+        Ok(summary(self.catalog(), &state))
+    }
+
+    /// Every support case across tenants (staff only); open ones first, oldest first.
+    pub fn all_cases(&self, principal: &Principal) -> Result<Vec<CaseView>, ServiceError> {
+        require_staff(principal)?;
+        let mut cases: Vec<(bool, Timestamp, CaseView)> = self
+            .all_tenants()
+            .iter()
+            .flat_map(|state| {
+                state.cases.iter().map(|case| {
+                    (
+                        case.status != CaseStatus::Open,
+                        case.opened_at,
+                        case_view(self.catalog(), &state.id, case),
+                    )
+                })
+            })
+            .collect();
+        cases.sort_by(|a, b| (a.0, a.1, &a.2.tenant).cmp(&(b.0, b.1, &b.2.tenant)));
+        Ok(cases.into_iter().map(|(_, _, case)| case).collect())
+    }
+
+    /// Every verification waiting on someone (pending, in progress, challenged,
+    /// rejected), most business days elapsed first (staff only).
+    pub fn verification_queue(
+        &self,
+        principal: &Principal,
+        now: Timestamp,
+    ) -> Result<Vec<QueueEntry>, ServiceError> {
+        require_staff(principal)?;
+        let catalog = self.catalog();
+        let mut queue: Vec<QueueEntry> = self
+            .all_tenants()
+            .iter()
+            .flat_map(|state| {
+                state.programs.iter().filter_map(|record| {
+                    let verification = &record.verification;
+                    if !matches!(
+                        verification.status,
+                        VerificationStatus::Pending
+                            | VerificationStatus::InProgress
+                            | VerificationStatus::Challenged
+                            | VerificationStatus::Rejected
+                    ) {
+                        return None;
+                    }
+                    let sla = verification.submitted_at.map(|at| {
+                        catalog
+                            .calendar
+                            .sla(at, catalog.vetting.sla_business_days, now)
+                    });
+                    Some(QueueEntry {
+                        tenant: state.id.clone(),
+                        program: catalog.programs[record.program.index()].id.clone(),
+                        status: verification.status.as_str().to_owned(),
+                        business_days_elapsed: sla.map_or(0, |sla| sla.elapsed),
+                        sla_due: sla.map(|sla| sla.due.to_string()),
+                        overdue: verification.overdue
+                            || (sla.is_some_and(|sla| sla.overdue) && self.sla_runs(verification)),
+                        action_required: verification.action_required,
+                        appeals_used: verification.appeals_used,
+                    })
+                })
+            })
+            .collect();
+        queue.sort_by(|a, b| {
+            b.business_days_elapsed
+                .cmp(&a.business_days_elapsed)
+                .then_with(|| a.tenant.cmp(&b.tenant))
+                .then_with(|| a.program.cmp(&b.program))
+        });
+        Ok(queue)
+    }
+}
+
+fn program_infos(catalog: &Catalog, state: &Tenant, enrolled_only: bool) -> Vec<ProgramInfoView> {
+    catalog
+        .programs
+        .iter()
+        .filter_map(|program| {
+            let record = catalog
+                .program_ix(&program.id)
+                .and_then(|ix| state.program(ix));
+            if enrolled_only && record.is_none() {
+                return None;
+            }
+            Some(ProgramInfoView {
+                program: program.id.clone(),
+                name: program.name.clone(),
+                enrolled: record.is_some(),
+                enrollment: record.map(|record| record.enrollment.as_str().to_owned()),
+                verification: record.map(|record| record.verification.status.as_str().to_owned()),
+            })
+        })
+        .collect()
+}
+
+fn summary(catalog: &Catalog, state: &Tenant) -> TenantSummary {
+    TenantSummary {
+        id: state.id.clone(),
+        country: state.country.clone(),
+        primary_contact: state.primary_contact.clone(),
+        version: state.version,
+        programs: program_infos(catalog, state, true),
+    }
+}
+
+fn case_view(catalog: &Catalog, tenant: &str, case: &SupportCase) -> CaseView {
+    CaseView {
+        tenant: tenant.to_owned(),
+        id: case.id.clone(),
+        subject: case.subject.clone(),
+        program: case
+            .program
+            .map(|program| catalog.programs[program.index()].id.clone()),
+        opened_by: case.opened_by.clone(),
+        opened_at: case.opened_at.to_string(),
+        status: match case.status {
+            CaseStatus::Open => "open",
+            CaseStatus::Resolved => "resolved",
+        }
+        .to_owned(),
+        comments: case
+            .comments
+            .iter()
+            .map(|comment| CommentView {
+                by: comment.by.clone(),
+                at: comment.at.to_string(),
+                body: comment.body.clone(),
+            })
+            .collect(),
+        resolution: case.resolution.clone(),
+    }
+}

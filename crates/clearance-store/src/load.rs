@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::records::{decode_event, decode_json, to_u64};
-use crate::{Snapshot, StoreError, StoredEvent, TenantHistory};
+use crate::{Snapshot, StoreError, TenantHistory};
 
 /// How many batches may wait for the caller before the reading task pauses.
 pub(crate) const LOAD_QUEUE: usize = 8;
@@ -21,36 +21,14 @@ pub(crate) const LOAD_QUEUE: usize = 8;
 /// How many tenants one batch holds.
 pub const LOAD_BATCH: usize = 1024;
 
-/// A tenant's latest snapshot as stored: its version and the caller's state, as JSON text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawSnapshot {
-    /// The tenant version the state reflects (all events with `seq <= version`).
-    pub version: u64,
-    /// The serialized state exactly as it was saved (JSON text).
-    pub state: String,
-}
+/// A tenant's latest snapshot as stored: its version and the caller's state as the JSON text it
+/// was saved as.
+pub type RawSnapshot = Snapshot<String>;
 
-/// What start-up needs for one tenant, with the snapshot left unparsed: see [`TenantHistory`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawHistory {
-    /// The tenant.
-    pub tenant: String,
-    /// The latest snapshot, if one was saved.
-    pub snapshot: Option<RawSnapshot>,
-    /// The events after the snapshot (or all of them), in `seq` order.
-    pub events: Vec<StoredEvent>,
-}
+/// What start-up needs for one tenant, with the snapshot left unparsed.
+pub type RawHistory = TenantHistory<String>;
 
 impl RawHistory {
-    /// The tenant version this history brings the state to.
-    pub fn version(&self) -> u64 {
-        self.events
-            .last()
-            .map(|event| event.seq)
-            .or(self.snapshot.as_ref().map(|snapshot| snapshot.version))
-            .unwrap_or(0)
-    }
-
     /// The history with its snapshot parsed into a JSON value.
     fn parse(self) -> Result<TenantHistory, StoreError> {
         let snapshot = self

@@ -68,27 +68,31 @@ pub struct IdempotencyRecord {
     pub body: String,
 }
 
-/// A tenant's folded state at a version, saved so start-up need not replay the whole log.
+/// A tenant's folded state at a version, saved so start-up need not replay the whole log. The
+/// state is the caller's JSON, parsed (`Snapshot`, the default) or as the text it was stored as
+/// ([`crate::RawSnapshot`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Snapshot {
+pub struct Snapshot<S = Value> {
     /// The tenant version the state reflects (all events with `seq <= version`).
     pub version: u64,
     /// The caller's serialized state.
-    pub state: Value,
+    pub state: S,
 }
 
-/// What start-up needs for one tenant: its latest snapshot (if any) and the events after it.
+/// What start-up needs for one tenant: its latest snapshot (if any) and the events after it. The
+/// snapshot's state is parsed (`TenantHistory`, the default) or left as text
+/// ([`crate::RawHistory`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct TenantHistory {
+pub struct TenantHistory<S = Value> {
     /// The tenant.
     pub tenant: String,
     /// The latest snapshot, if one was saved.
-    pub snapshot: Option<Snapshot>,
+    pub snapshot: Option<Snapshot<S>>,
     /// The events after the snapshot (or all of them), in `seq` order.
     pub events: Vec<StoredEvent>,
 }
 
-impl TenantHistory {
+impl<S> TenantHistory<S> {
     /// The tenant version this history brings the state to.
     pub fn version(&self) -> u64 {
         self.events

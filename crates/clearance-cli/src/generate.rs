@@ -11,7 +11,6 @@
 //! (the store's bulk import), while the next batch is built.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -24,6 +23,8 @@ use jiff::Timestamp;
 use tokio::sync::mpsc;
 
 use crate::Outcome;
+use crate::store_args::StoreArgs;
+use clearance_store::redacted_location;
 
 /// `clearance gen` flags.
 #[derive(clap::Args, Debug)]
@@ -37,18 +38,8 @@ pub struct Args {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1000))]
     users_per_tenant: u32,
 
-    /// Directory of the embedded SQLite store (the file `clearance.db` inside; created if missing).
-    #[arg(
-        long,
-        env = "CLEARANCE_DATA_DIR",
-        default_value = "./data",
-        value_name = "DIR"
-    )]
-    data_dir: PathBuf,
-
-    /// PostgreSQL URL (`postgres://user@host/db`); overrides --data-dir.
-    #[arg(long, env = "CLEARANCE_DATABASE", value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
 
     /// Prefix of the tenant ids: 1-40 characters of a-z, 0-9 and `-`.
     #[arg(long, default_value = "gen", value_parser = parse_prefix)]
@@ -455,15 +446,7 @@ struct Built {
 /// batch, each in one transaction ([`Store::import_new_tenants`]): the build (CPU) and the
 /// durable write (mostly the database) overlap.
 pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
-    let location = match &args.database {
-        Some(url) => url.clone(),
-        None => args
-            .data_dir
-            .join("clearance.db")
-            .to_str()
-            .context("--data-dir must be valid UTF-8")?
-            .to_owned(),
-    };
+    let location = args.store.location()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -516,7 +499,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
 async fn open_store(args: &Args, location: &str) -> anyhow::Result<Store> {
     let store = Store::open_with(StoreOptions::new(location))
         .await
-        .with_context(|| format!("opening the store at {}", redact(location)))?;
+        .with_context(|| format!("opening the store at {}", redacted_location(location)))?;
     let first = tenant_id(&args.prefix, 0);
     let last = tenant_id(&args.prefix, args.tenants - 1);
     for id in [&first, &last] {
@@ -525,7 +508,7 @@ async fn open_store(args: &Args, location: &str) -> anyhow::Result<Store> {
             bail!(
                 "tenant `{id}` already exists in {}: gen writes only new tenants \
                  (choose another --prefix or an empty store)",
-                redact(location)
+                redacted_location(location)
             );
         }
     }
@@ -638,7 +621,7 @@ fn print_summary(
         "wrote {} tenants ({events} events, one snapshot each) to {} in {seconds:.1} s \
          ({:.0} tenants/s, {:.0} events/s)",
         args.tenants,
-        redact(location),
+        redacted_location(location),
         args.tenants as f64 / seconds,
         events as f64 / seconds,
     );
@@ -649,22 +632,6 @@ fn print_summary(
             summary.count,
             summary.example
         );
-    }
-}
-
-/// A store location fit for output: a URL's password is hidden.
-fn redact(location: &str) -> String {
-    match (location.find("://"), location.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &location[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    format!("{}{user}:***{}", &location[..scheme + 3], &location[at..])
-                }
-                None => location.to_owned(),
-            }
-        }
-        _ => location.to_owned(),
     }
 }
 

@@ -15,6 +15,7 @@ mod diagnose;
 mod generate;
 mod input;
 mod serve;
+mod store_args;
 
 /// Who may do what in a partner program, and why not.
 #[derive(Parser, Debug)]

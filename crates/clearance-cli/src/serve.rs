@@ -2,7 +2,6 @@
 //! tenants and print their tokens) until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use clearance_core::Catalog;
 use clearance_server::server::{RunningServer, ServeConfig};
 
 use crate::Outcome;
+use crate::store_args::StoreArgs;
 
 /// `clearance serve` flags; each also reads a `CLEARANCE_*` environment variable.
 #[derive(clap::Args, Debug)]
@@ -20,18 +20,8 @@ pub struct Args {
     #[arg(long, env = "CLEARANCE_LISTEN", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
 
-    /// Directory of the embedded SQLite store (the file `clearance.db` inside; created if missing).
-    #[arg(
-        long,
-        env = "CLEARANCE_DATA_DIR",
-        default_value = "./data",
-        value_name = "DIR"
-    )]
-    data_dir: PathBuf,
-
-    /// PostgreSQL URL (`postgres://user@host/db`); overrides --data-dir. Several servers may share one.
-    #[arg(long, env = "CLEARANCE_DATABASE", value_name = "URL")]
-    database: Option<String>,
+    #[command(flatten)]
+    store: StoreArgs,
 
     /// Seed the demo tenants once (kept across restarts) and print the URL and demo tokens.
     #[arg(long, env = "CLEARANCE_DEMO")]
@@ -63,15 +53,7 @@ enum LogFormat {
 /// Runs the server until a shutdown signal.
 pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     init_logs(args.log_format);
-    let store = match &args.database {
-        Some(url) => url.clone(),
-        None => args
-            .data_dir
-            .join("clearance.db")
-            .to_str()
-            .context("--data-dir must be valid UTF-8")?
-            .to_owned(),
-    };
+    let store = args.store.location()?;
     let mut config = ServeConfig::new(args.listen, store, Arc::new(catalog.clone()));
     config.demo = args.demo;
     config.sweep_interval = (!args.sweep_interval.is_zero()).then_some(args.sweep_interval);

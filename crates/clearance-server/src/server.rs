@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use clearance_core::Catalog;
-use clearance_store::{Store, StoreError, StoreOptions};
+use clearance_store::{Store, StoreError, StoreOptions, redacted_location};
 use jiff::Timestamp;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -140,7 +140,7 @@ pub async fn start(
     let store = Store::open_with(options)
         .await
         .map_err(|source| ServeError::Store {
-            location: redact(&config.store),
+            location: redacted_location(&config.store),
             source,
         })?;
     let service = Service::open(
@@ -177,7 +177,7 @@ pub async fn start(
     let sweeper = config
         .sweep_interval
         .map(|interval| tokio::spawn(sweep_every(service.clone(), interval, stopped)));
-    tracing::info!(%addr, store = %redact(&config.store), "clearance is serving");
+    tracing::info!(%addr, store = %redacted_location(&config.store), "clearance is serving");
     Ok(RunningServer {
         addr,
         service,
@@ -245,36 +245,5 @@ async fn sweep_every(service: Service, interval: Duration, mut stopped: watch::R
             return;
         }
         service.sweep(Timestamp::now()).await;
-    }
-}
-
-/// A store location fit for logs: a URL's password is hidden.
-fn redact(location: &str) -> String {
-    match (location.find("://"), location.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &location[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    format!("{}{user}:***{}", &location[..scheme + 3], &location[at..])
-                }
-                None => location.to_owned(),
-            }
-        }
-        _ => location.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn passwords_are_kept_out_of_logs() {
-        assert_eq!(
-            redact("postgres://app:secret@db:5432/clearance"),
-            "postgres://app:***@db:5432/clearance"
-        );
-        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
-        assert_eq!(redact("./data/clearance.db"), "./data/clearance.db");
     }
 }

@@ -119,6 +119,22 @@ enum Location {
     Postgres(String),
 }
 
+/// `location` (as [`Store::open`] takes it) fit for logs and output: a URL's password is hidden.
+pub fn redacted_location(location: &str) -> String {
+    match (location.find("://"), location.find('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &location[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => {
+                    format!("{}{user}:***{}", &location[..scheme + 3], &location[at..])
+                }
+                None => location.to_owned(),
+            }
+        }
+        _ => location.to_owned(),
+    }
+}
+
 fn parse_location(location: &str) -> Result<Location, StoreError> {
     if location.starts_with("postgres://") || location.starts_with("postgresql://") {
         return Ok(Location::Postgres(location.to_owned()));
@@ -508,6 +524,22 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    #[test]
+    fn passwords_are_kept_out_of_logs() {
+        assert_eq!(
+            redacted_location("postgres://app:secret@db:5432/clearance"),
+            "postgres://app:***@db:5432/clearance"
+        );
+        assert_eq!(
+            redacted_location("postgres://app@db/x"),
+            "postgres://app@db/x"
+        );
+        assert_eq!(
+            redacted_location("./data/clearance.db"),
+            "./data/clearance.db"
+        );
+    }
 
     #[test]
     fn locations_name_their_backend() {

@@ -6,6 +6,7 @@
 //! values), naming the file, the line and the field of each error; after that
 //! the hot path works on indices only.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -17,7 +18,7 @@ use crate::calendar::BusinessCalendar;
 mod load;
 pub(crate) mod span;
 
-use crate::state::{EnrollmentStatus, VerificationStatus};
+use crate::vocabulary::{EnrollmentStatus, VerificationStatus};
 pub(crate) use load::describe_parse_error;
 
 /// The default catalog, modelling Microsoft Partner Center.
@@ -633,9 +634,44 @@ pub struct RequirementView<'c> {
     /// Why it blocks.
     pub reason: &'c str,
     /// Who can fix it.
-    pub fixed_by: crate::decision::FixedByView<'c>,
+    pub fixed_by: FixedByView<'c>,
     /// The next supported step.
-    pub next_step: crate::decision::NextStepView<'c>,
+    pub next_step: NextStepView<'c>,
+}
+
+/// Who can fix a requirement: `{"roles": [role ids], "primary_contact", "support"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FixedByView<'c> {
+    /// Role ids whose holders can fix it, in catalog order.
+    pub roles: Vec<Cow<'c, str>>,
+    /// The tenant's primary contact can fix it.
+    pub primary_contact: bool,
+    /// The operator's support staff can fix it.
+    pub support: bool,
+}
+
+/// The next supported step: `{"code", "page"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NextStepView<'c> {
+    /// Stable step code (`check_legal_info`).
+    pub code: Cow<'c, str>,
+    /// Portal page (`/account/legal-info`).
+    pub page: Cow<'c, str>,
+}
+
+impl<'c> FixedByView<'c> {
+    /// The JSON view of who can fix a requirement.
+    pub fn new(catalog: &'c Catalog, fixed_by: &FixedBy) -> Self {
+        FixedByView {
+            roles: fixed_by
+                .roles
+                .iter()
+                .map(|role| Cow::Borrowed(catalog.roles[role.index()].id.as_str()))
+                .collect(),
+            primary_contact: fixed_by.primary_contact,
+            support: fixed_by.support,
+        }
+    }
 }
 
 /// A workspace with ids.
@@ -671,7 +707,6 @@ pub struct ActionView<'c> {
 impl Catalog {
     /// The JSON view of the whole catalog.
     pub fn view(&self) -> CatalogView<'_> {
-        use std::borrow::Cow;
         let role_ids = |set: Set<RoleIx>| -> Vec<&str> {
             set.iter()
                 .map(|r| self.roles[r.index()].id.as_str())
@@ -759,8 +794,8 @@ impl Catalog {
                         offer: None,
                         min: None,
                         reason: &r.reason,
-                        fixed_by: crate::decision::FixedByView::new(self, &r.fixed_by),
-                        next_step: crate::decision::NextStepView {
+                        fixed_by: FixedByView::new(self, &r.fixed_by),
+                        next_step: NextStepView {
                             code: Cow::Borrowed(&r.next_step.code),
                             page: Cow::Borrowed(&r.next_step.page),
                         },

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{
     Action, ActionIx, Catalog, FixedBy, Requirement, RequirementIx, RequirementKind, Workspace,
 };
+pub use crate::catalog::{FixedByView, NextStepView};
+use crate::prose;
 use crate::state::{Tenant, User};
 
 /// The answer for one (tenant, user, action).
@@ -204,26 +206,6 @@ pub struct UnmetView<'c> {
     pub next_step: NextStepView<'c>,
 }
 
-/// Who can fix a requirement: `{"roles": [role ids], "primary_contact", "support"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FixedByView<'c> {
-    /// Role ids whose holders can fix it, in catalog order.
-    pub roles: Vec<Cow<'c, str>>,
-    /// The tenant's primary contact can fix it.
-    pub primary_contact: bool,
-    /// The operator's support staff can fix it.
-    pub support: bool,
-}
-
-/// The next supported step: `{"code", "page"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NextStepView<'c> {
-    /// Stable step code (`check_legal_info`).
-    pub code: Cow<'c, str>,
-    /// Portal page (`/account/legal-info`).
-    pub page: Cow<'c, str>,
-}
-
 impl<'c> DecisionView<'c> {
     /// The JSON view of `decision`, made with the catalog it was decided on.
     pub fn new(catalog: &'c Catalog, decision: &Decision<'c>) -> Self {
@@ -251,21 +233,6 @@ impl<'c> UnmetView<'c> {
                 code: Cow::Borrowed(&requirement.next_step.code),
                 page: Cow::Borrowed(&requirement.next_step.page),
             },
-        }
-    }
-}
-
-impl<'c> FixedByView<'c> {
-    /// The JSON view of who can fix a requirement.
-    pub fn new(catalog: &'c Catalog, fixed_by: &FixedBy) -> Self {
-        FixedByView {
-            roles: fixed_by
-                .roles
-                .iter()
-                .map(|role| Cow::Borrowed(catalog.roles[role.index()].id.as_str()))
-                .collect(),
-            primary_contact: fixed_by.primary_contact,
-            support: fixed_by.support,
         }
     }
 }
@@ -302,25 +269,11 @@ impl<'c> WorkspaceAccessView<'c> {
     }
 }
 
-/// Who can fix a requirement, in words: role names, then the primary contact,
-/// then support (`Global Admin, the primary contact or support`).
+/// Who can fix a requirement, in words ([`prose::who_can_fix`]): "a Global
+/// Admin or Account admin, the primary contact or support"; empty when nobody
+/// is named.
 pub fn fixed_by_text(catalog: &Catalog, fixed_by: &FixedBy) -> String {
-    let mut who: Vec<&str> = fixed_by
-        .roles
-        .iter()
-        .map(|role| catalog.roles[role.index()].name.as_str())
-        .collect();
-    if fixed_by.primary_contact {
-        who.push("the primary contact");
-    }
-    if fixed_by.support {
-        who.push("support");
-    }
-    match who.split_last() {
-        None => String::new(),
-        Some((last, [])) => (*last).to_string(),
-        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
-    }
+    prose::who_can_fix(catalog, fixed_by).unwrap_or_default()
 }
 
 impl Decision<'_> {

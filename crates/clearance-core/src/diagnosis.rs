@@ -51,83 +51,29 @@
 //!   purchase action (one that checks a membership) is disabled by more than
 //!   the membership's own state (an active membership for Buy, the renewal
 //!   window for Renew): lists every unmet criterion of each such action.
+//!
+//! # Findings, then prose
+//!
+//! Finding the steps returns typed [`Finding`]s (the program, its statuses and
+//! dates, appeals, who can fix, the open case); [`render`] then words each one
+//! with one function per [`StepCode`]. Callers that want data (the API's
+//! `findings`) read the findings; callers that want sentences read the steps.
+
+mod render;
 
 use jiff::Timestamp;
+use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::FixedBy;
 use crate::catalog::{
-    ActionIx, AgreementIx, Catalog, ProfileIx, ProgramIx, RequirementIx, RequirementKind, RoleIx,
-    Set, WorkspaceIx,
+    ActionIx, AgreementIx, Catalog, FixedBy, ProfileIx, ProgramIx, RequirementIx, RequirementKind,
+    RoleIx, Set, WorkspaceIx,
 };
 use crate::decision::{Decision, decide};
+use crate::prose::join_and;
 use crate::state::{CaseStatus, EnrollmentStatus, ProgramRecord, Tenant, User, VerificationStatus};
-
-/// A next supported step's stable code, in the order steps are given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum StepCode {
-    /// Account settings → Legal Info → Partner tab: check program and verification status.
-    CheckLegalInfo,
-    /// The Partner tab or program record is missing: an admin must verify the enrollment.
-    VerifyEnrollment,
-    /// Open the Verification summary and read the overall status.
-    ReviewVerificationSummary,
-    /// Pending inside its SLA: wait until the due date.
-    WaitForVerification,
-    /// Challenged / action required: answer the banner.
-    RespondToChallenge,
-    /// Rejected with appeals left: submit an appeal.
-    SubmitAppeal,
-    /// Stuck past the SLA with no banner, or no appeals left: contact support.
-    ContactSupport,
-    /// A required agreement is not accepted.
-    AcceptAgreement,
-    /// A required profile is incomplete.
-    CompleteProfile,
-    /// The user lacks the role the action needs.
-    AssignRole,
-    /// The state changed: sign in again and open the workspace.
-    SignInAgain,
-    /// Buy Now / Renew Now disabled: list the remaining unmet criteria.
-    ExplainDisabledPurchase,
-}
-
-impl StepCode {
-    /// Every code, in the order steps are given.
-    pub const ALL: [StepCode; 12] = [
-        Self::CheckLegalInfo,
-        Self::VerifyEnrollment,
-        Self::ReviewVerificationSummary,
-        Self::WaitForVerification,
-        Self::RespondToChallenge,
-        Self::SubmitAppeal,
-        Self::ContactSupport,
-        Self::AcceptAgreement,
-        Self::CompleteProfile,
-        Self::AssignRole,
-        Self::SignInAgain,
-        Self::ExplainDisabledPurchase,
-    ];
-
-    /// The stable snake_case code used on the wire.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CheckLegalInfo => "check_legal_info",
-            Self::VerifyEnrollment => "verify_enrollment",
-            Self::ReviewVerificationSummary => "review_verification_summary",
-            Self::WaitForVerification => "wait_for_verification",
-            Self::RespondToChallenge => "respond_to_challenge",
-            Self::SubmitAppeal => "submit_appeal",
-            Self::ContactSupport => "contact_support",
-            Self::AcceptAgreement => "accept_agreement",
-            Self::CompleteProfile => "complete_profile",
-            Self::AssignRole => "assign_role",
-            Self::SignInAgain => "sign_in_again",
-            Self::ExplainDisabledPurchase => "explain_disabled_purchase",
-        }
-    }
-}
+pub use crate::vocabulary::StepCode;
+pub use render::render;
 
 /// One next step with its text for the user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -148,6 +94,11 @@ pub struct Diagnosis {
     pub cause: String,
     /// The next supported steps, in order; only those that apply.
     pub steps: Vec<Step>,
+    /// The typed findings the steps were worded from, in step order (one per
+    /// program and code). They hold catalog indices, so they are not
+    /// serialised here: the server's `DiagnosisView` carries them with ids.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
 }
 
 impl Diagnosis {
@@ -162,13 +113,272 @@ impl Diagnosis {
     }
 }
 
+/// One thing found about one program: the data a next step is worded from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The program concerned.
+    pub program: ProgramIx,
+    /// What was found, with the specifics of its step.
+    pub kind: FindingKind,
+}
+
+impl Finding {
+    /// The step this finding calls for.
+    pub fn code(&self) -> StepCode {
+        self.kind.code()
+    }
+}
+
+/// What was found, one variant per [`StepCode`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FindingKind {
+    /// The enrollment is not Active or verification not Authorized.
+    CheckLegalInfo {
+        /// The enrollment's status.
+        enrollment: EnrollmentStatus,
+        /// The verification's status.
+        verification: VerificationStatus,
+        /// Who can give the user Legal Info, when the user cannot open it.
+        legal_info_blocked: Option<FixedBy>,
+    },
+    /// The program must be enrolled in (again).
+    VerifyEnrollment {
+        /// Why: no record, or a Closed enrollment.
+        gap: EnrollmentGap,
+        /// Who may enroll.
+        enrollers: FixedBy,
+    },
+    /// Verification is not Authorized: read the Verification summary.
+    ReviewVerificationSummary {
+        /// What the summary shows.
+        review: VerificationReview,
+    },
+    /// Pending or In progress with no banner, inside its SLA or with no
+    /// submission date.
+    WaitForVerification {
+        /// Pending or In progress.
+        status: VerificationStatus,
+        /// The SLA in business days.
+        sla_business_days: u32,
+        /// Where the SLA stands; `None` when the submission date is not recorded.
+        clock: Option<SlaClock>,
+    },
+    /// An action-required banner is shown and appeals are left.
+    RespondToChallenge {
+        /// What the reviewer says.
+        reason: Option<String>,
+        /// The documents asked for.
+        documents_requested: Vec<String>,
+        /// Appeals used and left, and who may answer.
+        appeals: Appeals,
+    },
+    /// Rejected with appeals left.
+    SubmitAppeal {
+        /// Appeals used and left, and who may appeal.
+        appeals: Appeals,
+    },
+    /// Only support can move it on.
+    ContactSupport {
+        /// Why support is needed.
+        reason: SupportReason,
+    },
+    /// Agreements the program or a focus action requires are not accepted.
+    AcceptAgreement {
+        /// The agreements not accepted.
+        agreements: Set<AgreementIx>,
+        /// Who can accept them.
+        fixed_by: FixedBy,
+    },
+    /// Focus actions need incomplete profiles.
+    CompleteProfile {
+        /// The incomplete profiles.
+        profiles: Set<ProfileIx>,
+        /// The actions they hold back, in catalog order.
+        actions: Vec<ActionIx>,
+        /// Who can complete them.
+        fixed_by: FixedBy,
+    },
+    /// The user lacks a role a focus action needs.
+    AssignRole {
+        /// The unmet role requirement.
+        requirement: RequirementIx,
+        /// Any of these roles meets it.
+        roles: Set<RoleIx>,
+        /// The workspace it opens.
+        workspace: WorkspaceIx,
+        /// Who can assign it.
+        fixed_by: FixedBy,
+    },
+    /// The state changed: sessions opened before still carry the old access.
+    SignInAgain {
+        /// Why signing in again helps.
+        reason: SignInReason,
+        /// The program's home workspace, when it has one.
+        home: Option<WorkspaceIx>,
+        /// A support case about the program that can then be closed.
+        closable_case: Option<String>,
+    },
+    /// Purchase actions disabled by more than the membership's own state.
+    ExplainDisabledPurchase {
+        /// Each disabled purchase action with its unmet requirements.
+        disabled: Vec<DisabledPurchase>,
+    },
+}
+
+impl FindingKind {
+    /// The step this finding calls for.
+    pub fn code(&self) -> StepCode {
+        match self {
+            Self::CheckLegalInfo { .. } => StepCode::CheckLegalInfo,
+            Self::VerifyEnrollment { .. } => StepCode::VerifyEnrollment,
+            Self::ReviewVerificationSummary { .. } => StepCode::ReviewVerificationSummary,
+            Self::WaitForVerification { .. } => StepCode::WaitForVerification,
+            Self::RespondToChallenge { .. } => StepCode::RespondToChallenge,
+            Self::SubmitAppeal { .. } => StepCode::SubmitAppeal,
+            Self::ContactSupport { .. } => StepCode::ContactSupport,
+            Self::AcceptAgreement { .. } => StepCode::AcceptAgreement,
+            Self::CompleteProfile { .. } => StepCode::CompleteProfile,
+            Self::AssignRole { .. } => StepCode::AssignRole,
+            Self::SignInAgain { .. } => StepCode::SignInAgain,
+            Self::ExplainDisabledPurchase { .. } => StepCode::ExplainDisabledPurchase,
+        }
+    }
+}
+
+/// Why a program must be enrolled in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EnrollmentGap {
+    /// The tenant has no record of the program (the Partner tab is missing).
+    NoRecord,
+    /// The enrollment is Closed.
+    Closed,
+}
+
+/// What the Verification summary shows while verification is not Authorized.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum VerificationReview {
+    /// Nothing submitted yet.
+    NotSubmitted {
+        /// Who may submit it.
+        enrollers: FixedBy,
+    },
+    /// Pending or In progress.
+    Waiting {
+        /// Pending or In progress.
+        status: VerificationStatus,
+        /// When it was submitted, if recorded.
+        submitted_at: Option<Timestamp>,
+        /// The SLA in business days.
+        sla_business_days: u32,
+    },
+    /// Challenged: the reviewer needs more information.
+    Challenged,
+    /// Rejected.
+    Rejected {
+        /// The reviewer's reason.
+        reason: Option<String>,
+    },
+}
+
+/// Where a submitted verification's SLA stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SlaClock {
+    /// When verification was submitted.
+    pub submitted_at: Timestamp,
+    /// Business days elapsed since.
+    pub elapsed: u32,
+    /// The date it is due by.
+    pub due: Date,
+}
+
+/// Appeals of a program and who may make them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appeals {
+    /// Appeals used.
+    pub used: u8,
+    /// Appeals left.
+    pub left: u8,
+    /// Appeals allowed in total.
+    pub max: u8,
+    /// Who may appeal (and answer a challenge).
+    pub appellants: Appellants,
+}
+
+/// Who may appeal, and where the diagnosed user stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Appellants {
+    /// The tenant's primary contact, who may always appeal.
+    pub primary_contact: Option<String>,
+    /// Holders of these roles may appeal too.
+    pub roles: Set<RoleIx>,
+    /// Whether the diagnosed user may.
+    pub user: AppellantStanding,
+}
+
+/// Whether the diagnosed user may appeal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AppellantStanding {
+    /// The user is the primary contact.
+    PrimaryContact,
+    /// The user holds these appeal roles.
+    HoldsRoles(Set<RoleIx>),
+    /// The user may not appeal.
+    Neither,
+}
+
+/// Why only support can move a program on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SupportReason {
+    /// Pending or In progress past the SLA with no action-required banner.
+    PastSla {
+        /// Pending or In progress.
+        status: VerificationStatus,
+        /// The SLA in business days.
+        sla_business_days: u32,
+        /// Where the SLA stands.
+        clock: SlaClock,
+        /// The escalation's support case, while it is open.
+        open_case: Option<String>,
+    },
+    /// Rejected or Challenged with every appeal used.
+    AppealsExhausted {
+        /// Appeals allowed in total.
+        max_appeals: u8,
+    },
+    /// Verification is Authorized but the enrollment is not yet Active.
+    NotActivated {
+        /// The enrollment's status.
+        enrollment: EnrollmentStatus,
+    },
+    /// The enrollment is Suspended.
+    Suspended,
+}
+
+/// Why signing in again helps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignInReason {
+    /// Once a missing role is assigned.
+    AfterRoleAssigned,
+    /// Support restored access while a case is open.
+    AccessRestored,
+}
+
+/// A purchase action disabled by more than the membership's own state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DisabledPurchase {
+    /// The action.
+    pub action: ActionIx,
+    /// Its unmet requirements, in catalog order.
+    pub unmet: Vec<RequirementIx>,
+}
+
 /// Diagnoses `tenant` for `user` at `now`: the root cause and the next
 /// supported steps (see the module documentation for the rules).
 pub fn diagnose(catalog: &Catalog, tenant: &Tenant, user: &User, now: Timestamp) -> Diagnosis {
     let mut cause = None;
-    let mut steps: Vec<Step> = Vec::new();
+    let mut findings: Vec<Finding> = Vec::new();
     for program in diagnosed_programs(catalog, tenant) {
-        let finding = Finder {
+        let found = Finder {
             catalog,
             tenant,
             user,
@@ -177,26 +387,32 @@ pub fn diagnose(catalog: &Catalog, tenant: &Tenant, user: &User, now: Timestamp)
         }
         .find();
         if cause.is_none() {
-            cause = finding.cause;
+            cause = found.cause;
         }
-        steps.extend(finding.steps);
+        findings.extend(found.findings);
     }
     // Stable: within a code, programs stay in catalog order.
-    steps.sort_by_key(|step| step.code);
-    let mut merged: Vec<Step> = Vec::with_capacity(steps.len());
-    for step in steps {
-        match merged.last_mut() {
-            Some(last) if last.code == step.code => {
+    findings.sort_by_key(Finding::code);
+    let mut steps: Vec<Step> = Vec::with_capacity(findings.len());
+    for finding in &findings {
+        let text = render(catalog, &user.id, finding);
+        match steps.last_mut() {
+            Some(last) if last.code == finding.code() => {
                 last.text.push(' ');
-                last.text.push_str(&step.text);
+                last.text.push_str(&text);
             }
-            _ => merged.push(step),
+            _ => steps.push(Step {
+                code: finding.code(),
+                text,
+                program: Some(finding.program),
+            }),
         }
     }
     let cause = cause.unwrap_or_else(|| healthy(catalog, tenant, user));
     Diagnosis {
         cause,
-        steps: merged,
+        steps,
+        findings,
     }
 }
 
@@ -231,10 +447,10 @@ fn healthy(catalog: &Catalog, tenant: &Tenant, user: &User) -> String {
     }
 }
 
-/// What one program contributes.
-struct Finding {
+/// What one program contributes: its cause, if any, and its findings.
+struct Found {
     cause: Option<String>,
-    steps: Vec<Step>,
+    findings: Vec<Finding>,
 }
 
 struct Finder<'a> {
@@ -250,45 +466,44 @@ impl<'a> Finder<'a> {
         &self.catalog.programs[self.program.index()].name
     }
 
-    fn step(&self, code: StepCode, text: String) -> Step {
-        Step {
-            code,
-            text,
-            program: Some(self.program),
+    fn finding(&self, kind: FindingKind) -> Finding {
+        Finding {
+            program: self.program,
+            kind,
         }
     }
 
-    fn find(&self) -> Finding {
+    fn find(&self) -> Found {
         let focus = self.focus();
         let locked = self.locked_names(&focus);
         let Some(record) = self.tenant.program(self.program) else {
-            return Finding {
+            return Found {
                 cause: Some(format!(
                     "The tenant is not enrolled in the {}: Legal Info has no Partner tab record of it, so {locked} locked whatever the user's roles.",
                     self.name()
                 )),
-                steps: vec![self.step(
-                    StepCode::VerifyEnrollment,
-                    format!(
-                        "The Partner tab has no {} record: {} must verify the enrollment (enroll in the program) from Account settings → Legal Info.",
-                        self.name(),
-                        self.enrollers()
-                    ),
-                )],
+                findings: vec![self.finding(FindingKind::VerifyEnrollment {
+                    gap: EnrollmentGap::NoRecord,
+                    enrollers: self.enrollers(),
+                })],
             };
         };
         let v = &record.verification;
         let enrollment_ok = record.enrollment == EnrollmentStatus::Active;
         let verification_ok = v.status == VerificationStatus::Authorized;
-        let mut steps = Vec::new();
+        let mut findings = Vec::new();
         let mut cause = None;
 
         if !enrollment_ok || !verification_ok {
-            steps.push(self.step(StepCode::CheckLegalInfo, self.legal_info_text(record)));
+            findings.push(self.finding(FindingKind::CheckLegalInfo {
+                enrollment: record.enrollment,
+                verification: v.status,
+                legal_info_blocked: self.legal_info_blocker(),
+            }));
         }
-        if let Some((vetting_cause, vetting_steps)) = self.vetting(record, &locked) {
+        if let Some((vetting_cause, vetting_findings)) = self.vetting(record, &locked) {
             cause = Some(vetting_cause);
-            steps.extend(vetting_steps);
+            findings.extend(vetting_findings);
         }
         match record.enrollment {
             EnrollmentStatus::Active => {}
@@ -298,17 +513,14 @@ impl<'a> Finder<'a> {
                         format!(
                             "{} verification is Authorized but the enrollment is still {}: {locked} locked until it is Active.",
                             self.name(),
-                            enrollment_words(record.enrollment)
+                            record.enrollment.words()
                         )
                     });
-                    steps.push(self.step(
-                        StepCode::ContactSupport,
-                        format!(
-                            "Verification is Authorized but the {} enrollment is still {}: contact support to activate it.",
-                            self.name(),
-                            enrollment_words(record.enrollment)
-                        ),
-                    ));
+                    findings.push(self.finding(FindingKind::ContactSupport {
+                        reason: SupportReason::NotActivated {
+                            enrollment: record.enrollment,
+                        },
+                    }));
                 }
             }
             EnrollmentStatus::Suspended => {
@@ -318,13 +530,9 @@ impl<'a> Finder<'a> {
                         self.name()
                     )
                 });
-                steps.push(self.step(
-                    StepCode::ContactSupport,
-                    format!(
-                        "The {} enrollment is Suspended: contact support to find out why and lift it.",
-                        self.name()
-                    ),
-                ));
+                findings.push(self.finding(FindingKind::ContactSupport {
+                    reason: SupportReason::Suspended,
+                }));
             }
             EnrollmentStatus::Closed => {
                 cause.get_or_insert_with(|| {
@@ -333,14 +541,10 @@ impl<'a> Finder<'a> {
                         self.name()
                     )
                 });
-                steps.push(self.step(
-                    StepCode::VerifyEnrollment,
-                    format!(
-                        "The {} enrollment is Closed: {} must enroll again from Account settings → Legal Info.",
-                        self.name(),
-                        self.enrollers()
-                    ),
-                ));
+                findings.push(self.finding(FindingKind::VerifyEnrollment {
+                    gap: EnrollmentGap::Closed,
+                    enrollers: self.enrollers(),
+                }));
             }
         }
 
@@ -348,11 +552,16 @@ impl<'a> Finder<'a> {
             .agreements
             .difference(self.tenant.agreements);
         let ready = enrollment_ok && verification_ok;
-        let decisions: Vec<Decision<'a>> = if ready {
+        let decisions: Vec<(ActionIx, Decision<'a>)> = if ready {
             focus
                 .actions
                 .iter()
-                .map(|&action| decide(self.catalog, self.tenant, self.user, action, self.now))
+                .map(|&action| {
+                    (
+                        action,
+                        decide(self.catalog, self.tenant, self.user, action, self.now),
+                    )
+                })
                 .collect()
         } else {
             Vec::new()
@@ -363,30 +572,41 @@ impl<'a> Finder<'a> {
                 _ => None,
             }));
         if !unmet_agreements.is_empty() {
-            let names = self.agreement_names(unmet_agreements);
+            let names: Vec<&str> = unmet_agreements
+                .iter()
+                .map(|a| self.catalog.agreements[a.index()].name.as_str())
+                .collect();
             cause.get_or_insert_with(|| {
                 format!(
-                    "The {} requires the {names}, not accepted yet: {locked} locked until it is.",
-                    self.name()
+                    "The {} requires the {}, not accepted yet: {locked} locked until it is.",
+                    self.name(),
+                    join_and(&names)
                 )
             });
-            steps.push(self.step(
-                StepCode::AcceptAgreement,
-                format!(
-                    "Accept the {names} in Account settings → Legal Info; the {} requires it.{}",
-                    self.name(),
-                    self.agreement_fixers(unmet_agreements)
-                ),
-            ));
+            findings.push(self.finding(FindingKind::AcceptAgreement {
+                agreements: unmet_agreements,
+                fixed_by: self.agreement_fixers(unmet_agreements),
+            }));
         }
         if ready {
-            self.ready_steps(&focus, &decisions, &mut cause, &mut steps);
+            self.ready_findings(&focus, &decisions, &mut cause, &mut findings);
         }
-        Finding { cause, steps }
+        Found { cause, findings }
     }
 
-    /// The vetting steps and cause when verification is not Authorized.
-    fn vetting(&self, record: &ProgramRecord, locked: &str) -> Option<(String, Vec<Step>)> {
+    /// Who can give the user Legal Info when the user cannot open it: the
+    /// first unmet requirement of the Legal Info action.
+    fn legal_info_blocker(&self) -> Option<FixedBy> {
+        let action = self.catalog.action_ix("legal_info.view")?;
+        let decision = decide(self.catalog, self.tenant, self.user, action, self.now);
+        decision
+            .unmet
+            .first()
+            .map(|unmet| unmet.requirement.fixed_by.clone())
+    }
+
+    /// The vetting findings and cause when verification is not Authorized.
+    fn vetting(&self, record: &ProgramRecord, locked: &str) -> Option<(String, Vec<Finding>)> {
         let v = &record.verification;
         let name = self.name();
         let max = self.catalog.vetting.max_appeals;
@@ -394,133 +614,116 @@ impl<'a> Finder<'a> {
         let sla_days = self.catalog.vetting.sla_business_days;
         let blocked = format!(
             "and the enrollment is {}: {locked} locked until verification is Authorized and the enrollment Active, whatever the user's roles.",
-            enrollment_words(record.enrollment)
+            record.enrollment.words()
         );
-        let review = |detail: String| {
-            self.step(
-                StepCode::ReviewVerificationSummary,
-                format!(
-                    "Open the Verification summary (Account settings → Legal Info) for the {name}: {detail}"
-                ),
-            )
+        let review = |review: VerificationReview| {
+            self.finding(FindingKind::ReviewVerificationSummary { review })
         };
         let exhausted = || {
-            self.step(
-                StepCode::ContactSupport,
-                format!(
-                    "All {max} appeals for the {name} have been used: contact support, who can review the tenant's vetting state."
-                ),
-            )
+            self.finding(FindingKind::ContactSupport {
+                reason: SupportReason::AppealsExhausted { max_appeals: max },
+            })
         };
         let result = match v.status {
             VerificationStatus::Authorized => return None,
             VerificationStatus::NotStarted => (
                 format!("{name} verification has not been submitted {blocked}"),
-                vec![review(format!(
-                    "verification has not been submitted yet; {} can submit it there.",
-                    self.enrollers()
-                ))],
+                vec![review(VerificationReview::NotSubmitted {
+                    enrollers: self.enrollers(),
+                })],
             ),
             VerificationStatus::Pending | VerificationStatus::InProgress => {
-                let status = verification_words(v.status);
+                let status = v.status.words();
                 let since = v
                     .submitted_at
                     .map(|at| format!(" since {}", utc_date(at)))
                     .unwrap_or_default();
-                let mut steps = vec![review(format!(
-                    "the overall status is {status}{since}; verification normally completes in {sla_days} business days."
-                ))];
+                let mut findings = vec![review(VerificationReview::Waiting {
+                    status: v.status,
+                    submitted_at: v.submitted_at,
+                    sla_business_days: sla_days,
+                })];
                 if v.action_required {
-                    steps.push(self.challenge_step(record));
+                    findings.push(self.challenge(record));
                     (
                         format!(
                             "{name} verification is {status} with an action-required banner {blocked}"
                         ),
-                        steps,
+                        findings,
                     )
                 } else if let Some(submitted) = v.submitted_at {
                     let sla = self.catalog.calendar.sla(submitted, sla_days, self.now);
+                    let clock = SlaClock {
+                        submitted_at: submitted,
+                        elapsed: sla.elapsed,
+                        due: sla.due,
+                    };
                     if sla.overdue {
-                        let follow_up = match self.open_case(v.escalated_case.as_deref()) {
-                            Some(case) => {
-                                format!(" Support case {case} is open: follow it up there.")
-                            }
-                            None => String::new(),
-                        };
-                        steps.push(self.step(
-                            StepCode::ContactSupport,
-                            format!(
-                                "Verification has been {status} for {} business days, past the {sla_days}-business-day SLA (due {}), and no action-required banner is shown: contact Partner Center support, who can review the tenant's vetting state and unblock it.{follow_up}",
-                                sla.elapsed, sla.due
-                            ),
-                        ));
+                        findings.push(
+                            self.finding(FindingKind::ContactSupport {
+                                reason: SupportReason::PastSla {
+                                    status: v.status,
+                                    sla_business_days: sla_days,
+                                    clock,
+                                    open_case: self
+                                        .open_case(v.escalated_case.as_deref())
+                                        .map(str::to_owned),
+                                },
+                            }),
+                        );
                         (
                             format!(
                                 "{name} verification is {status}{since}, {} business days, past its {sla_days}-business-day SLA with no action-required banner, {blocked}",
                                 sla.elapsed
                             ),
-                            steps,
+                            findings,
                         )
                     } else {
-                        steps.push(self.step(
-                            StepCode::WaitForVerification,
-                            format!(
-                                "Verification is inside its SLA: {} of {sla_days} business days have passed; it is due by {}. Nothing else is needed until then.",
-                                sla.elapsed, sla.due
-                            ),
-                        ));
+                        findings.push(self.finding(FindingKind::WaitForVerification {
+                            status: v.status,
+                            sla_business_days: sla_days,
+                            clock: Some(clock),
+                        }));
                         (
                             format!(
                                 "{name} verification is {status}{since}, inside its SLA (due {}), {blocked}",
                                 sla.due
                             ),
-                            steps,
+                            findings,
                         )
                     }
                 } else {
-                    steps.push(self.step(
-                        StepCode::WaitForVerification,
-                        format!(
-                            "The submission date is not recorded; verification normally completes in {sla_days} business days. If it has been longer, contact support."
-                        ),
-                    ));
-                    (format!("{name} verification is {status} {blocked}"), steps)
+                    findings.push(self.finding(FindingKind::WaitForVerification {
+                        status: v.status,
+                        sla_business_days: sla_days,
+                        clock: None,
+                    }));
+                    (
+                        format!("{name} verification is {status} {blocked}"),
+                        findings,
+                    )
                 }
             }
             VerificationStatus::Challenged => {
-                let mut steps = vec![review(
-                    "the overall status is Challenged: the reviewer needs more information (see the action-required banner).".to_owned()
-                )];
-                steps.push(if left > 0 {
-                    self.challenge_step(record)
+                let mut findings = vec![review(VerificationReview::Challenged)];
+                findings.push(if left > 0 {
+                    self.challenge(record)
                 } else {
                     exhausted()
                 });
                 (
                     format!("{name} verification is Challenged (action required) {blocked}"),
-                    steps,
+                    findings,
                 )
             }
             VerificationStatus::Rejected => {
-                let reason = v
-                    .reason
-                    .as_deref()
-                    .map(|r| format!(": {r}"))
-                    .unwrap_or_default();
-                let mut steps = vec![review(format!(
-                    "the overall status is Rejected{reason}{}",
-                    if reason.ends_with('.') { "" } else { "." }
-                ))];
-                steps.push(if left > 0 {
-                    self.step(
-                        StepCode::SubmitAppeal,
-                        format!(
-                            "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. {} {} of {max} appeals {} left.",
-                            self.appellants(),
-                            left,
-                            if left == 1 { "is" } else { "are" }
-                        ),
-                    )
+                let mut findings = vec![review(VerificationReview::Rejected {
+                    reason: v.reason.clone(),
+                })];
+                findings.push(if left > 0 {
+                    self.finding(FindingKind::SubmitAppeal {
+                        appeals: self.appeals(record),
+                    })
                 } else {
                     exhausted()
                 });
@@ -531,50 +734,34 @@ impl<'a> Finder<'a> {
                 };
                 (
                     format!("{name} verification was Rejected ({appeals}) {blocked}"),
-                    steps,
+                    findings,
                 )
             }
         };
         Some(result)
     }
 
-    fn challenge_step(&self, record: &ProgramRecord) -> Step {
+    fn challenge(&self, record: &ProgramRecord) -> Finding {
         let v = &record.verification;
-        let reason = v
-            .reason
-            .as_deref()
-            .map(|r| format!(" The reviewer says: \"{r}\""))
-            .unwrap_or_default();
-        let documents = if v.documents_requested.is_empty() {
-            String::new()
-        } else {
-            format!(
-                " Documents asked for: {}.",
-                v.documents_requested.join(", ")
-            )
-        };
-        self.step(
-            StepCode::RespondToChallenge,
-            format!(
-                "Answer the action-required (Fix now) banner for the {}: select Resolve, choose the document type, upload what is asked for and submit.{reason}{documents} {}",
-                self.name(),
-                self.appellants()
-            ),
-        )
+        self.finding(FindingKind::RespondToChallenge {
+            reason: v.reason.clone(),
+            documents_requested: v.documents_requested.clone(),
+            appeals: self.appeals(record),
+        })
     }
 
-    /// Steps once the program is Authorized and Active: roles, profiles,
+    /// Findings once the program is Authorized and Active: roles, profiles,
     /// agreements and purchases of the focus actions.
-    fn ready_steps(
+    fn ready_findings(
         &self,
         focus: &Focus,
-        decisions: &[Decision<'a>],
+        decisions: &[(ActionIx, Decision<'a>)],
         cause: &mut Option<String>,
-        steps: &mut Vec<Step>,
+        findings: &mut Vec<Finding>,
     ) {
         let home_open = decisions
             .iter()
-            .any(|d| d.allowed() && focus.home.is_none_or(|home| d.action.workspace == home));
+            .any(|(_, d)| d.allowed() && focus.home.is_none_or(|home| d.action.workspace == home));
         let home_name = focus
             .home_name(self.catalog)
             .unwrap_or("the program's workspaces");
@@ -584,32 +771,22 @@ impl<'a> Finder<'a> {
             _ => None,
         });
         if !missing_profiles.is_empty() {
-            let names: Vec<&str> = missing_profiles
-                .iter()
-                .map(|p| self.catalog.profiles[p.index()].name.as_str())
-                .collect();
             let is_profile = |kind: &RequirementKind| matches!(kind, RequirementKind::Profile(_));
-            let held_back: Vec<&str> = decisions
+            let held_back: Vec<ActionIx> = decisions
                 .iter()
-                .filter(|d| d.unmet.iter().any(|u| is_profile(&u.requirement.kind)))
-                .map(|d| d.action.name.as_str())
+                .filter(|(_, d)| d.unmet.iter().any(|u| is_profile(&u.requirement.kind)))
+                .map(|(action, _)| *action)
                 .collect();
-            steps.push(self.step(
-                StepCode::CompleteProfile,
-                format!(
-                    "Complete the {} in Account settings; {} need{} {}.{}",
-                    join_and(&names),
-                    join_and(&held_back),
-                    if held_back.len() == 1 { "s" } else { "" },
-                    if names.len() == 1 { "it" } else { "them" },
-                    self.fixers_of(decisions, is_profile)
-                ),
-            ));
+            findings.push(self.finding(FindingKind::CompleteProfile {
+                profiles: missing_profiles,
+                actions: held_back,
+                fixed_by: self.fixers_of(decisions, is_profile),
+            }));
         }
 
         let mut role_step = false;
         let mut seen: Vec<RequirementIx> = Vec::new();
-        for decision in decisions {
+        for (_, decision) in decisions {
             for unmet in &decision.unmet {
                 if let RequirementKind::AnyRole(roles) = &unmet.requirement.kind {
                     if seen.contains(&unmet.index) {
@@ -617,22 +794,12 @@ impl<'a> Finder<'a> {
                     }
                     seen.push(unmet.index);
                     role_step = true;
-                    let workspace = &self.catalog.workspaces[decision.action.workspace.index()];
-                    let fixers = who_text(self.catalog, &unmet.requirement.fixed_by);
-                    let who = if fixers.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" {} can assign it in User management.", capitalize(&fixers))
-                    };
-                    steps.push(self.step(
-                        StepCode::AssignRole,
-                        format!(
-                            "{} needs the {} role to open {}.{who}",
-                            self.user.id,
-                            self.role_names(*roles),
-                            workspace.name
-                        ),
-                    ));
+                    findings.push(self.finding(FindingKind::AssignRole {
+                        requirement: unmet.index,
+                        roles: *roles,
+                        workspace: decision.action.workspace,
+                        fixed_by: unmet.requirement.fixed_by.clone(),
+                    }));
                 }
             }
         }
@@ -652,17 +819,6 @@ impl<'a> Finder<'a> {
             .iter()
             .find(|c| c.program == Some(self.program) && c.status == CaseStatus::Open);
         if role_step || (home_open && open_case.is_some()) {
-            let close = match open_case {
-                Some(case) if home_open => {
-                    format!(" Support case {} can then be closed.", case.id)
-                }
-                _ => String::new(),
-            };
-            let when = if role_step {
-                "Once the role is assigned, sign"
-            } else {
-                "Access is restored: sign"
-            };
             if !role_step {
                 cause.get_or_insert_with(|| {
                     format!(
@@ -671,17 +827,22 @@ impl<'a> Finder<'a> {
                     )
                 });
             }
-            steps.push(self.step(
-                StepCode::SignInAgain,
-                format!("{when} in again and open {home_name}.{close}"),
-            ));
+            findings.push(self.finding(FindingKind::SignInAgain {
+                reason: if role_step {
+                    SignInReason::AfterRoleAssigned
+                } else {
+                    SignInReason::AccessRestored
+                },
+                home: focus.home,
+                closable_case: open_case.filter(|_| home_open).map(|case| case.id.clone()),
+            }));
         }
 
         if home_open {
-            let disabled: Vec<&Decision<'a>> = decisions
+            let disabled: Vec<&(ActionIx, Decision<'a>)> = decisions
                 .iter()
-                .filter(|d| is_purchase(self.catalog, d) && !d.allowed())
-                .filter(|d| {
+                .filter(|(_, d)| is_purchase(self.catalog, d) && !d.allowed())
+                .filter(|(_, d)| {
                     d.unmet.iter().any(|u| {
                         !matches!(
                             u.requirement.kind,
@@ -692,36 +853,29 @@ impl<'a> Finder<'a> {
                 })
                 .collect();
             if !disabled.is_empty() {
-                let lines: Vec<String> = disabled
-                    .iter()
-                    .map(|d| {
-                        let reasons: Vec<&str> = d
-                            .unmet
-                            .iter()
-                            .map(|u| u.requirement.reason.as_str())
-                            .collect();
-                        format!("{} is disabled: {}", d.action.name, reasons.join(" "))
-                    })
-                    .collect();
                 cause.get_or_insert_with(|| {
                     format!(
                         "{home_name} is open, but {} {} disabled by unmet purchase criteria.",
                         join_and(
                             &disabled
                                 .iter()
-                                .map(|d| d.action.name.as_str())
+                                .map(|(_, d)| d.action.name.as_str())
                                 .collect::<Vec<_>>()
                         ),
                         if disabled.len() == 1 { "is" } else { "are" }
                     )
                 });
-                steps.push(self.step(
-                    StepCode::ExplainDisabledPurchase,
-                    format!(
-                        "Learn why Buy/Renew is disabled on Membership offers: {}",
-                        lines.join(" ")
-                    ),
-                ));
+                findings.push(
+                    self.finding(FindingKind::ExplainDisabledPurchase {
+                        disabled: disabled
+                            .iter()
+                            .map(|(action, d)| DisabledPurchase {
+                                action: *action,
+                                unmet: d.unmet.iter().map(|u| u.index).collect(),
+                            })
+                            .collect(),
+                    }),
+                );
             }
         }
         if !missing_profiles.is_empty() {
@@ -787,7 +941,95 @@ impl<'a> Finder<'a> {
         }
     }
 
-    /// "Membership and Membership offers": what stays locked.
+    /// Who may enroll and submit verification: the catalog's enroll roles,
+    /// or support when it names none.
+    fn enrollers(&self) -> FixedBy {
+        let roles = self.catalog.vetting.enroll_roles;
+        FixedBy {
+            roles,
+            primary_contact: false,
+            support: roles.is_empty(),
+        }
+    }
+
+    /// Appeals used and left, and who may appeal.
+    fn appeals(&self, record: &ProgramRecord) -> Appeals {
+        let max = self.catalog.vetting.max_appeals;
+        let used = record.verification.appeals_used;
+        let roles = self.catalog.vetting.appeal_roles;
+        let primary_contact = self.tenant.primary_contact.clone();
+        let held: Set<RoleIx> = self
+            .user
+            .roles
+            .iter()
+            .filter(|&r| roles.contains(r))
+            .collect();
+        let user = if primary_contact.as_deref() == Some(self.user.id.as_str()) {
+            AppellantStanding::PrimaryContact
+        } else if !held.is_empty() {
+            AppellantStanding::HoldsRoles(held)
+        } else {
+            AppellantStanding::Neither
+        };
+        Appeals {
+            used,
+            left: max.saturating_sub(used),
+            max,
+            appellants: Appellants {
+                primary_contact,
+                roles,
+                user,
+            },
+        }
+    }
+
+    /// Who can accept the agreements, from the catalog's requirements about them.
+    fn agreement_fixers(&self, agreements: Set<AgreementIx>) -> FixedBy {
+        self.catalog
+            .requirements
+            .iter()
+            .filter(|r| matches!(r.kind, RequirementKind::Agreement(a) if agreements.contains(a)))
+            .fold(FixedBy::default(), |acc, r| either(acc, &r.fixed_by))
+    }
+
+    /// The members of one kind of unmet requirement over the decisions.
+    fn unmet_of<I: crate::catalog::SetMember>(
+        &self,
+        decisions: &[(ActionIx, Decision<'a>)],
+        member: impl Fn(&RequirementKind) -> Option<I>,
+    ) -> Set<I> {
+        decisions
+            .iter()
+            .flat_map(|(_, d)| d.unmet.iter())
+            .filter_map(|u| member(&u.requirement.kind))
+            .collect()
+    }
+
+    /// Who can fix the unmet requirements of a kind.
+    fn fixers_of(
+        &self,
+        decisions: &[(ActionIx, Decision<'a>)],
+        kind: impl Fn(&RequirementKind) -> bool,
+    ) -> FixedBy {
+        decisions
+            .iter()
+            .flat_map(|(_, d)| d.unmet.iter())
+            .filter(|unmet| kind(&unmet.requirement.kind))
+            .fold(FixedBy::default(), |acc, unmet| {
+                either(acc, &unmet.requirement.fixed_by)
+            })
+    }
+
+    /// The id of a still-open case.
+    fn open_case(&self, id: Option<&'a str>) -> Option<&'a str> {
+        let id = id?;
+        self.tenant
+            .cases
+            .iter()
+            .find(|c| c.id == id && c.status == CaseStatus::Open)
+            .map(|c| c.id.as_str())
+    }
+
     /// What stays locked, with its verb: "Membership and Membership offers
     /// stay", "Customers (CSP) stays".
     fn locked_names(&self, focus: &Focus) -> String {
@@ -802,165 +1044,14 @@ impl<'a> Finder<'a> {
             _ => format!("{} stay", join_and(&names)),
         }
     }
+}
 
-    fn legal_info_text(&self, record: &ProgramRecord) -> String {
-        let mut text = format!(
-            "Go to Account settings → Legal Info → Partner tab and check the {}: program status is {}{} and verification status is {}{}.",
-            self.name(),
-            enrollment_words(record.enrollment),
-            if record.enrollment == EnrollmentStatus::Active {
-                ""
-            } else {
-                " (must be Active)"
-            },
-            verification_words(record.verification.status),
-            if record.verification.status == VerificationStatus::Authorized {
-                ""
-            } else {
-                " (must be Authorized)"
-            }
-        );
-        if let Some(action) = self.catalog.action_ix("legal_info.view") {
-            let decision = decide(self.catalog, self.tenant, self.user, action, self.now);
-            if let Some(unmet) = decision.unmet.first() {
-                let who = who_text(self.catalog, &unmet.requirement.fixed_by);
-                text.push_str(&format!(
-                    " {user} cannot open Legal Info: ask {} to check it or to give {user} access.",
-                    if who.is_empty() {
-                        "an admin".to_owned()
-                    } else {
-                        who
-                    },
-                    user = self.user.id,
-                ));
-            }
-        }
-        text
-    }
-
-    /// Who may enroll and submit verification, in words.
-    fn enrollers(&self) -> String {
-        let names = self.role_names(self.catalog.vetting.enroll_roles);
-        if names.is_empty() {
-            "support".to_owned()
-        } else {
-            format!("a {names}")
-        }
-    }
-
-    /// Who may appeal, in words, addressed to the user when it is them.
-    fn appellants(&self) -> String {
-        let primary = self.tenant.primary_contact.as_deref();
-        let appeal_roles = self.catalog.vetting.appeal_roles;
-        let held: Set<RoleIx> = self
-            .user
-            .roles
-            .iter()
-            .filter(|&r| appeal_roles.contains(r))
-            .collect();
-        let anyone = match (primary, appeal_roles.is_empty()) {
-            (Some(primary), true) => format!("the primary contact ({primary})"),
-            (Some(primary), false) => format!(
-                "the primary contact ({primary}) or a {}",
-                self.role_names(appeal_roles)
-            ),
-            (None, true) => "the primary contact".to_owned(),
-            (None, false) => format!("the primary contact or a {}", self.role_names(appeal_roles)),
-        };
-        if primary == Some(self.user.id.as_str()) {
-            format!("{}, the primary contact, can do it.", self.user.id)
-        } else if !held.is_empty() {
-            format!(
-                "{} can do it as a {} (appeals are for {anyone}).",
-                self.user.id,
-                self.role_names(held)
-            )
-        } else {
-            format!("Only {anyone} can do it.")
-        }
-    }
-
-    fn role_names(&self, roles: Set<RoleIx>) -> String {
-        let names: Vec<&str> = roles
-            .iter()
-            .map(|r| self.catalog.roles[r.index()].name.as_str())
-            .collect();
-        join_or(&names)
-    }
-
-    fn agreement_names(&self, agreements: Set<AgreementIx>) -> String {
-        let names: Vec<&str> = agreements
-            .iter()
-            .map(|a| self.catalog.agreements[a.index()].name.as_str())
-            .collect();
-        join_and(&names)
-    }
-
-    /// Who can accept the agreements, from the catalog's requirements about them.
-    fn agreement_fixers(&self, agreements: Set<AgreementIx>) -> String {
-        let fixed_by = self
-            .catalog
-            .requirements
-            .iter()
-            .filter(|r| matches!(r.kind, RequirementKind::Agreement(a) if agreements.contains(a)))
-            .fold(FixedBy::default(), |mut acc, r| {
-                acc.roles = acc.roles.union(r.fixed_by.roles);
-                acc.primary_contact |= r.fixed_by.primary_contact;
-                acc.support |= r.fixed_by.support;
-                acc
-            });
-        let who = who_text(self.catalog, &fixed_by);
-        if who.is_empty() {
-            String::new()
-        } else {
-            format!(" {} can accept it.", capitalize(&who))
-        }
-    }
-
-    /// The members of one kind of unmet requirement over the decisions.
-    fn unmet_of<I: crate::catalog::SetMember>(
-        &self,
-        decisions: &[Decision<'a>],
-        member: impl Fn(&RequirementKind) -> Option<I>,
-    ) -> Set<I> {
-        decisions
-            .iter()
-            .flat_map(|d| d.unmet.iter())
-            .filter_map(|u| member(&u.requirement.kind))
-            .collect()
-    }
-
-    /// Who can fix the unmet requirements of a kind, as one sentence.
-    fn fixers_of(
-        &self,
-        decisions: &[Decision<'a>],
-        kind: impl Fn(&RequirementKind) -> bool,
-    ) -> String {
-        let mut fixed_by = FixedBy::default();
-        for unmet in decisions.iter().flat_map(|d| d.unmet.iter()) {
-            if kind(&unmet.requirement.kind) {
-                fixed_by.roles = fixed_by.roles.union(unmet.requirement.fixed_by.roles);
-                fixed_by.primary_contact |= unmet.requirement.fixed_by.primary_contact;
-                fixed_by.support |= unmet.requirement.fixed_by.support;
-            }
-        }
-        let who = who_text(self.catalog, &fixed_by);
-        if who.is_empty() {
-            String::new()
-        } else {
-            format!(" {} can do it.", capitalize(&who))
-        }
-    }
-
-    /// The id of a still-open case.
-    fn open_case(&self, id: Option<&'a str>) -> Option<&'a str> {
-        let id = id?;
-        self.tenant
-            .cases
-            .iter()
-            .find(|c| c.id == id && c.status == CaseStatus::Open)
-            .map(|c| c.id.as_str())
-    }
+/// Anyone who can fix either.
+fn either(mut acc: FixedBy, other: &FixedBy) -> FixedBy {
+    acc.roles = acc.roles.union(other.roles);
+    acc.primary_contact |= other.primary_contact;
+    acc.support |= other.support;
+    acc
 }
 
 /// The workspaces and actions a program gates.
@@ -987,94 +1078,14 @@ fn is_purchase(catalog: &Catalog, decision: &Decision<'_>) -> bool {
     })
 }
 
-fn enrollment_words(status: EnrollmentStatus) -> &'static str {
-    match status {
-        EnrollmentStatus::Active => "Active",
-        EnrollmentStatus::PendingQualification => "Pending qualification",
-        EnrollmentStatus::Pending => "Pending",
-        EnrollmentStatus::Suspended => "Suspended",
-        EnrollmentStatus::Closed => "Closed",
-    }
-}
-
-fn verification_words(status: VerificationStatus) -> &'static str {
-    match status {
-        VerificationStatus::NotStarted => "Not started",
-        VerificationStatus::Pending => "Pending",
-        VerificationStatus::InProgress => "In progress",
-        VerificationStatus::Authorized => "Authorized",
-        VerificationStatus::Challenged => "Challenged",
-        VerificationStatus::Rejected => "Rejected",
-    }
-}
-
-fn utc_date(at: Timestamp) -> jiff::civil::Date {
+/// The UTC calendar date of a moment.
+fn utc_date(at: Timestamp) -> Date {
     jiff::tz::Offset::UTC.to_datetime(at).date()
-}
-
-/// "a", "a or b", "a, b or c".
-fn join_or(items: &[&str]) -> String {
-    join_with(items, "or")
-}
-
-/// "a", "a and b", "a, b and c".
-fn join_and(items: &[&str]) -> String {
-    join_with(items, "and")
-}
-
-fn join_with(items: &[&str], word: &str) -> String {
-    match items.split_last() {
-        None => String::new(),
-        Some((last, [])) => (*last).to_owned(),
-        Some((last, rest)) => format!("{} {word} {last}", rest.join(", ")),
-    }
-}
-
-/// Who can fix something, as a sentence's subject: "a Global Admin or Account
-/// admin", "the primary contact", "support".
-fn who_text(catalog: &Catalog, fixed_by: &FixedBy) -> String {
-    let mut who = Vec::new();
-    if !fixed_by.roles.is_empty() {
-        let names: Vec<&str> = fixed_by
-            .roles
-            .iter()
-            .map(|r| catalog.roles[r.index()].name.as_str())
-            .collect();
-        who.push(format!("a {}", join_or(&names)));
-    }
-    if fixed_by.primary_contact {
-        who.push("the primary contact".to_owned());
-    }
-    if fixed_by.support {
-        who.push("support".to_owned());
-    }
-    let who: Vec<&str> = who.iter().map(String::as_str).collect();
-    join_or(&who)
-}
-
-/// The text with its first letter in upper case, to open a sentence.
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn lists_are_joined_as_in_a_sentence() {
-        assert_eq!(join_and(&[]), "");
-        assert_eq!(join_and(&["a"]), "a");
-        assert_eq!(join_and(&["a", "b"]), "a and b");
-        assert_eq!(join_and(&["a", "b", "c"]), "a, b and c");
-        assert_eq!(join_or(&["a", "b", "c"]), "a, b or c");
-        assert_eq!(capitalize("a Global Admin"), "A Global Admin");
-        assert_eq!(capitalize(""), "");
-    }
 
     #[test]
     fn the_main_program_is_diagnosed_even_without_a_record() {

@@ -12,6 +12,8 @@
 //! - [`workflow`]: commands, events and the vetting state machine.
 //! - [`calendar`]: the SLA clock in business days.
 //! - [`scenario`]: the scenario file the CLI reads.
+//! - [`vocabulary`]: the stable codes every layer names (statuses, step codes).
+//! - [`prose`]: list joining, "who can fix" and capitals, shared by every explanation.
 
 #![warn(missing_docs)]
 
@@ -19,13 +21,15 @@ pub mod calendar;
 pub mod catalog;
 pub mod decision;
 pub mod diagnosis;
+pub mod prose;
 pub mod scenario;
 pub mod state;
+pub mod vocabulary;
 pub mod workflow;
 
 pub use catalog::{Catalog, CatalogError};
 pub use decision::{Decision, DecisionView, Unmet, WorkspaceAccess, access, decide};
-pub use diagnosis::{Diagnosis, Step, StepCode, diagnose};
+pub use diagnosis::{Diagnosis, Finding, FindingKind, Step, StepCode, diagnose};
 pub use scenario::{Scenario, ScenarioError};
 pub use state::{EnrollmentStatus, Tenant, User, VerificationStatus};
 pub use workflow::{Actor, Command, Event, WorkflowError};

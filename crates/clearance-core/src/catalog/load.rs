@@ -16,8 +16,7 @@ use super::{
     RequirementKind, Role, RoleIx, Set, VettingRules, Workspace, WorkspaceIx, fnv1a,
 };
 use crate::calendar::BusinessCalendar;
-use crate::diagnosis::StepCode;
-use crate::state::{EnrollmentStatus, VerificationStatus};
+use crate::vocabulary::{EnrollmentStatus, StepCode, VerificationStatus};
 
 type Text = Spanned<String>;
 

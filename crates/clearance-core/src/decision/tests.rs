@@ -568,7 +568,7 @@ fn seed_access_as_json() {
 fn fixed_by_text_reads_as_a_list() {
     assert_eq!(
         fixed_by_text(catalog(), &requirement("maicpp_enrollment_active").fixed_by),
-        "Global Admin, Microsoft AI Cloud Partner Program partner admin or support"
+        "a Global Admin or Microsoft AI Cloud Partner Program partner admin or support"
     );
     assert_eq!(
         fixed_by_text(

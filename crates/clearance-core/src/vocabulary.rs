@@ -1,0 +1,181 @@
+//! The domain's vocabulary: the stable codes every layer names (enrollment and
+//! verification statuses, next-step codes), with their wire ids and words.
+//!
+//! This module sits at the bottom of the core, beside `calendar`: it imports
+//! nothing from the crate, so the catalog can validate step codes and statuses
+//! without reaching up into `state` or `diagnosis`.
+
+use serde::{Deserialize, Serialize};
+
+/// A program enrollment's status (Legal Info → Partner tab → Program info).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EnrollmentStatus {
+    /// Enrolled and usable.
+    Active,
+    /// Enrolled, waiting for vetting to complete.
+    PendingQualification,
+    /// Enrollment submitted, not yet processed.
+    Pending,
+    /// Suspended by the program operator.
+    Suspended,
+    /// Closed; a new enrollment is needed.
+    Closed,
+}
+
+/// A program's verification (vetting) status (Legal Info → Verification summary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VerificationStatus {
+    /// Nothing submitted yet.
+    NotStarted,
+    /// Submitted and waiting for a reviewer; the SLA clock runs.
+    Pending,
+    /// A reviewer is working on it; the SLA clock runs.
+    InProgress,
+    /// Vetting complete: the program may be used.
+    Authorized,
+    /// The reviewer needs more information: an action-required banner is shown.
+    Challenged,
+    /// Vetting refused; may be appealed while appeals are left.
+    Rejected,
+}
+
+impl EnrollmentStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [EnrollmentStatus; 5] = [
+        Self::Active,
+        Self::PendingQualification,
+        Self::Pending,
+        Self::Suspended,
+        Self::Closed,
+    ];
+
+    /// The stable snake_case id used on the wire and in TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::PendingQualification => "pending_qualification",
+            Self::Pending => "pending",
+            Self::Suspended => "suspended",
+            Self::Closed => "closed",
+        }
+    }
+}
+
+impl VerificationStatus {
+    /// Every status, in declaration order.
+    pub const ALL: [VerificationStatus; 6] = [
+        Self::NotStarted,
+        Self::Pending,
+        Self::InProgress,
+        Self::Authorized,
+        Self::Challenged,
+        Self::Rejected,
+    ];
+
+    /// The stable snake_case id used on the wire and in TOML.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NotStarted => "not_started",
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Authorized => "authorized",
+            Self::Challenged => "challenged",
+            Self::Rejected => "rejected",
+        }
+    }
+}
+
+impl EnrollmentStatus {
+    /// The status as the portal's Legal Info page words it ("Pending qualification").
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::Active => "Active",
+            Self::PendingQualification => "Pending qualification",
+            Self::Pending => "Pending",
+            Self::Suspended => "Suspended",
+            Self::Closed => "Closed",
+        }
+    }
+}
+
+impl VerificationStatus {
+    /// The status as the Verification summary words it ("In progress").
+    pub fn words(self) -> &'static str {
+        match self {
+            Self::NotStarted => "Not started",
+            Self::Pending => "Pending",
+            Self::InProgress => "In progress",
+            Self::Authorized => "Authorized",
+            Self::Challenged => "Challenged",
+            Self::Rejected => "Rejected",
+        }
+    }
+}
+
+/// A next supported step's stable code, in the order steps are given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepCode {
+    /// Account settings → Legal Info → Partner tab: check program and verification status.
+    CheckLegalInfo,
+    /// The Partner tab or program record is missing: an admin must verify the enrollment.
+    VerifyEnrollment,
+    /// Open the Verification summary and read the overall status.
+    ReviewVerificationSummary,
+    /// Pending inside its SLA: wait until the due date.
+    WaitForVerification,
+    /// Challenged / action required: answer the banner.
+    RespondToChallenge,
+    /// Rejected with appeals left: submit an appeal.
+    SubmitAppeal,
+    /// Stuck past the SLA with no banner, or no appeals left: contact support.
+    ContactSupport,
+    /// A required agreement is not accepted.
+    AcceptAgreement,
+    /// A required profile is incomplete.
+    CompleteProfile,
+    /// The user lacks the role the action needs.
+    AssignRole,
+    /// The state changed: sign in again and open the workspace.
+    SignInAgain,
+    /// Buy Now / Renew Now disabled: list the remaining unmet criteria.
+    ExplainDisabledPurchase,
+}
+
+impl StepCode {
+    /// Every code, in the order steps are given.
+    pub const ALL: [StepCode; 12] = [
+        Self::CheckLegalInfo,
+        Self::VerifyEnrollment,
+        Self::ReviewVerificationSummary,
+        Self::WaitForVerification,
+        Self::RespondToChallenge,
+        Self::SubmitAppeal,
+        Self::ContactSupport,
+        Self::AcceptAgreement,
+        Self::CompleteProfile,
+        Self::AssignRole,
+        Self::SignInAgain,
+        Self::ExplainDisabledPurchase,
+    ];
+
+    /// The stable snake_case code used on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::CheckLegalInfo => "check_legal_info",
+            Self::VerifyEnrollment => "verify_enrollment",
+            Self::ReviewVerificationSummary => "review_verification_summary",
+            Self::WaitForVerification => "wait_for_verification",
+            Self::RespondToChallenge => "respond_to_challenge",
+            Self::SubmitAppeal => "submit_appeal",
+            Self::ContactSupport => "contact_support",
+            Self::AcceptAgreement => "accept_agreement",
+            Self::CompleteProfile => "complete_profile",
+            Self::AssignRole => "assign_role",
+            Self::SignInAgain => "sign_in_again",
+            Self::ExplainDisabledPurchase => "explain_disabled_purchase",
+        }
+    }
+}

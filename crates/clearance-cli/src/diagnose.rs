@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use clearance_core::{Catalog, Diagnosis, diagnose};
+use clearance_server::views::DiagnosisView;
 
 use crate::{Outcome, input};
 
@@ -12,7 +13,8 @@ pub struct Args {
     /// The scenario file (TOML: now, tenant, user).
     #[arg(long, value_name = "FILE")]
     scenario: PathBuf,
-    /// Print `{"cause", "steps": [{"code", "text"}]}` instead of text.
+    /// Print the API's diagnosis JSON (`{"cause", "steps": [{"code", "text"}],
+    /// "findings"}`) instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -22,7 +24,8 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     let scenario = input::read_scenario(catalog, &args.scenario)?;
     let diagnosis = diagnose(catalog, &scenario.tenant, &scenario.user, scenario.now);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&diagnosis)?);
+        let view = DiagnosisView::new(catalog, &diagnosis);
+        println!("{}", serde_json::to_string_pretty(&view)?);
     } else {
         print!("{}", render(&diagnosis));
     }

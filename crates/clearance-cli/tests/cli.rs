@@ -393,7 +393,10 @@ fn seed_diagnosis_is_legal_info_verification_summary_then_support() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     let object = json.as_object().expect("an object");
-    assert_eq!(object.keys().collect::<Vec<_>>(), ["cause", "steps"]);
+    assert_eq!(
+        object.keys().collect::<Vec<_>>(),
+        ["cause", "findings", "steps"]
+    );
     let codes: Vec<&str> = json["steps"]
         .as_array()
         .expect("steps")
@@ -450,4 +453,53 @@ fn diagnosis_codes_of_every_scenario() {
         table.push('\n');
     }
     insta::assert_snapshot!(table);
+}
+
+/// `clearance diagnose --json` prints the API's `DiagnosisView` (the type
+/// `GET /v1/tenants/{t}/diagnosis` returns, built by the same
+/// `DiagnosisView::new`): for the seed the findings are equal, with ids and
+/// ISO dates, never indices.
+#[test]
+fn seed_diagnosis_json_carries_the_apis_findings() {
+    let run = clearance(&["diagnose", "--scenario", SEED, "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let printed: clearance_server::views::DiagnosisView =
+        serde_json::from_str(&run.stdout).expect("the API's DiagnosisView");
+    let catalog = clearance_core::Catalog::partner_center();
+    let text = std::fs::read_to_string(repo().join(SEED)).expect("seed scenario");
+    let seed = clearance_core::Scenario::from_toml(catalog, SEED, &text).expect("seed parses");
+    let diagnosis = clearance_core::diagnose(catalog, &seed.tenant, &seed.user, seed.now);
+    let api = clearance_server::views::DiagnosisView::new(catalog, &diagnosis);
+    assert_eq!(printed, api);
+    let findings = serde_json::to_value(&api.findings).expect("JSON");
+    assert_eq!(
+        findings,
+        serde_json::json!([
+            {
+                "code": "check_legal_info",
+                "program": "maicpp",
+                "enrollment_status": "pending_qualification",
+                "verification_status": "pending"
+            },
+            {
+                "code": "review_verification_summary",
+                "program": "maicpp",
+                "situation": "waiting",
+                "verification_status": "pending",
+                "submitted_at": "2026-11-12T09:00:00Z",
+                "sla_business_days": 5
+            },
+            {
+                "code": "contact_support",
+                "program": "maicpp",
+                "situation": "past_sla",
+                "verification_status": "pending",
+                "submitted_at": "2026-11-12T09:00:00Z",
+                "sla_business_days": 5,
+                "business_days_elapsed": 8,
+                "due": "2026-11-19",
+                "banner": false
+            }
+        ])
+    );
 }

@@ -316,25 +316,22 @@ pub fn step_page(catalog: &Catalog, code: &str) -> String {
     .to_owned()
 }
 
-/// Who can fix an unmet criterion, in words.
+/// Who can fix an unmet criterion, in the words decisions and diagnosis use
+/// ([`clearance_core::prose::who_can_fix`]).
 fn fixers(catalog: &Catalog, unmet: &UnmetView) -> String {
-    let mut who: Vec<String> = unmet
+    let roles: Vec<String> = unmet
         .fixed_by
         .roles
         .iter()
         .map(|role| role_name(catalog, role))
         .collect();
-    if unmet.fixed_by.primary_contact {
-        who.push("the tenant's primary contact".to_owned());
-    }
-    if unmet.fixed_by.support {
-        who.push("support".to_owned());
-    }
-    if who.is_empty() {
-        "anyone signed in to the tenant".to_owned()
-    } else {
-        who.join(", or ")
-    }
+    let roles: Vec<&str> = roles.iter().map(String::as_str).collect();
+    clearance_core::prose::who_can_fix_named(
+        &roles,
+        unmet.fixed_by.primary_contact,
+        unmet.fixed_by.support,
+    )
+    .unwrap_or_else(|| "anyone signed in to the tenant".to_owned())
 }
 
 /// A role's display name (its id when the catalog has no such role).

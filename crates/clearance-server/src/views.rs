@@ -4,6 +4,12 @@
 //! Everything here is owned strings and numbers, resolved from catalog indices
 //! to stable ids, so a caller needs neither the catalog nor the core's types.
 
+use clearance_core::Catalog;
+use clearance_core::catalog::{FixedBy, RoleIx, Set};
+use clearance_core::diagnosis::{
+    Appeals, AppellantStanding, Diagnosis, EnrollmentGap, Finding, FindingKind, SignInReason,
+    SlaClock, SupportReason, VerificationReview,
+};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -80,13 +86,119 @@ pub struct WorkspaceView {
     pub actions: Vec<CheckResult>,
 }
 
-/// The diagnosis of a tenant for a user: root cause and next supported steps.
+/// The diagnosis of a tenant for a user: root cause, next supported steps and
+/// the typed findings the steps were worded from. `clearance diagnose --json`
+/// prints this same shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DiagnosisView {
     /// The root cause in one sentence.
     pub cause: String,
     /// The next supported steps, in order.
     pub steps: Vec<StepView>,
+    /// What was found, one entry per program and step code, in step order:
+    /// the data behind the steps' text.
+    pub findings: Vec<FindingView>,
+}
+
+/// One finding of a diagnosis as data. `code` and `program` are always
+/// present; the other fields appear when the step has them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct FindingView {
+    /// The step code it calls for (`wait_for_verification`).
+    pub code: String,
+    /// The program id (`maicpp`).
+    pub program: String,
+    /// Which situation of the step, when it has several: `no_record`/`closed`
+    /// (verify_enrollment); `not_submitted`/`waiting`/`challenged`/`rejected`
+    /// (review_verification_summary); `past_sla`/`appeals_exhausted`/
+    /// `not_activated`/`suspended` (contact_support); `after_role_assigned`/
+    /// `access_restored` (sign_in_again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub situation: Option<String>,
+    /// The enrollment status (`pending_qualification`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrollment_status: Option<String>,
+    /// The verification status (`pending`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_status: Option<String>,
+    /// When verification was submitted (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub submitted_at: Option<String>,
+    /// The verification SLA in business days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla_business_days: Option<u32>,
+    /// Business days elapsed since submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub business_days_elapsed: Option<u32>,
+    /// The date verification is due by (ISO 8601 date).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<String>,
+    /// Whether an action-required banner shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub banner: Option<bool>,
+    /// The reviewer's reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewer_reason: Option<String>,
+    /// The documents the reviewer asked for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents_requested: Vec<String>,
+    /// Appeals used and left, and who may appeal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appeals: Option<AppealsView>,
+    /// Who can fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fixed_by: Option<FixedByView>,
+    /// A support case id: the open escalation (contact_support) or the case
+    /// that can be closed (sign_in_again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub support_case: Option<String>,
+    /// Agreement ids not accepted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub agreements: Vec<String>,
+    /// Profile ids not complete.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub profiles: Vec<String>,
+    /// Role ids, any of which meets the requirement.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
+    /// The unmet requirement id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// The workspace id concerned (opened by the role, or the program's home).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
+    /// Action ids held back (complete_profile).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<String>,
+    /// Disabled purchase actions with their unmet requirement ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disabled: Vec<DisabledPurchaseView>,
+}
+
+/// Appeals of a program, and who may make them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AppealsView {
+    /// Appeals used.
+    pub used: u8,
+    /// Appeals left.
+    pub left: u8,
+    /// Appeals allowed in total.
+    pub max: u8,
+    /// The tenant's primary contact (a user id), who may always appeal.
+    pub primary_contact: Option<String>,
+    /// Role ids whose holders may appeal too.
+    pub roles: Vec<String>,
+    /// Whether the diagnosed user may: `primary_contact`, `holds_roles` or `no`.
+    pub user_may_appeal: String,
+}
+
+/// A purchase action disabled by more than its membership's own state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct DisabledPurchaseView {
+    /// The action id.
+    pub action: String,
+    /// Its unmet requirement ids, in catalog order.
+    pub unmet: Vec<String>,
 }
 
 /// One next supported step.
@@ -408,6 +520,252 @@ impl From<clearance_core::decision::UnmetView<'_>> for UnmetView {
                 code: view.next_step.code.into_owned(),
                 page: view.next_step.page.into_owned(),
             },
+        }
+    }
+}
+
+impl DiagnosisView {
+    /// The view of a diagnosis made with `catalog`.
+    pub fn new(catalog: &Catalog, diagnosis: &Diagnosis) -> Self {
+        DiagnosisView {
+            cause: diagnosis.cause.clone(),
+            steps: diagnosis
+                .steps
+                .iter()
+                .map(|step| StepView {
+                    code: step.code.as_str().to_owned(),
+                    text: step.text.clone(),
+                })
+                .collect(),
+            findings: diagnosis
+                .findings
+                .iter()
+                .map(|finding| FindingView::new(catalog, finding))
+                .collect(),
+        }
+    }
+}
+
+impl FindingView {
+    /// The view of one finding, its indices resolved to `catalog`'s ids.
+    pub fn new(catalog: &Catalog, finding: &Finding) -> Self {
+        let ids = Ids(catalog);
+        let mut view = FindingView {
+            code: finding.code().as_str().to_owned(),
+            program: catalog.programs[finding.program.index()].id.clone(),
+            ..FindingView::default()
+        };
+        let situation = |code: &str| Some(code.to_owned());
+        match &finding.kind {
+            FindingKind::CheckLegalInfo {
+                enrollment,
+                verification,
+                legal_info_blocked,
+            } => {
+                view.enrollment_status = Some(enrollment.as_str().to_owned());
+                view.verification_status = Some(verification.as_str().to_owned());
+                view.fixed_by = legal_info_blocked.as_ref().map(|f| ids.fixed_by(f));
+            }
+            FindingKind::VerifyEnrollment { gap, enrollers } => {
+                view.situation = situation(match gap {
+                    EnrollmentGap::NoRecord => "no_record",
+                    EnrollmentGap::Closed => "closed",
+                });
+                view.fixed_by = Some(ids.fixed_by(enrollers));
+            }
+            FindingKind::ReviewVerificationSummary { review } => match review {
+                VerificationReview::NotSubmitted { enrollers } => {
+                    view.situation = situation("not_submitted");
+                    view.verification_status = Some("not_started".to_owned());
+                    view.fixed_by = Some(ids.fixed_by(enrollers));
+                }
+                VerificationReview::Waiting {
+                    status,
+                    submitted_at,
+                    sla_business_days,
+                } => {
+                    view.situation = situation("waiting");
+                    view.verification_status = Some(status.as_str().to_owned());
+                    view.submitted_at = submitted_at.map(|at| at.to_string());
+                    view.sla_business_days = Some(*sla_business_days);
+                }
+                VerificationReview::Challenged => {
+                    view.situation = situation("challenged");
+                    view.verification_status = Some("challenged".to_owned());
+                    view.banner = Some(true);
+                }
+                VerificationReview::Rejected { reason } => {
+                    view.situation = situation("rejected");
+                    view.verification_status = Some("rejected".to_owned());
+                    view.reviewer_reason = reason.clone();
+                }
+            },
+            FindingKind::WaitForVerification {
+                status,
+                sla_business_days,
+                clock,
+            } => {
+                view.verification_status = Some(status.as_str().to_owned());
+                view.sla_business_days = Some(*sla_business_days);
+                view.banner = Some(false);
+                if let Some(clock) = clock {
+                    view.set_clock(clock);
+                }
+            }
+            FindingKind::RespondToChallenge {
+                reason,
+                documents_requested,
+                appeals,
+            } => {
+                view.banner = Some(true);
+                view.reviewer_reason = reason.clone();
+                view.documents_requested = documents_requested.clone();
+                view.appeals = Some(ids.appeals(appeals));
+            }
+            FindingKind::SubmitAppeal { appeals } => {
+                view.verification_status = Some("rejected".to_owned());
+                view.appeals = Some(ids.appeals(appeals));
+            }
+            FindingKind::ContactSupport { reason } => match reason {
+                SupportReason::PastSla {
+                    status,
+                    sla_business_days,
+                    clock,
+                    open_case,
+                } => {
+                    view.situation = situation("past_sla");
+                    view.verification_status = Some(status.as_str().to_owned());
+                    view.sla_business_days = Some(*sla_business_days);
+                    view.banner = Some(false);
+                    view.set_clock(clock);
+                    view.support_case = open_case.clone();
+                }
+                SupportReason::AppealsExhausted { max_appeals } => {
+                    view.situation = situation("appeals_exhausted");
+                    view.appeals = Some(AppealsView {
+                        used: *max_appeals,
+                        left: 0,
+                        max: *max_appeals,
+                        primary_contact: None,
+                        roles: Vec::new(),
+                        user_may_appeal: "no".to_owned(),
+                    });
+                }
+                SupportReason::NotActivated { enrollment } => {
+                    view.situation = situation("not_activated");
+                    view.enrollment_status = Some(enrollment.as_str().to_owned());
+                    view.verification_status = Some("authorized".to_owned());
+                }
+                SupportReason::Suspended => {
+                    view.situation = situation("suspended");
+                    view.enrollment_status = Some("suspended".to_owned());
+                }
+            },
+            FindingKind::AcceptAgreement {
+                agreements,
+                fixed_by,
+            } => {
+                view.agreements = agreements
+                    .iter()
+                    .map(|a| catalog.agreements[a.index()].id.clone())
+                    .collect();
+                view.fixed_by = Some(ids.fixed_by(fixed_by));
+            }
+            FindingKind::CompleteProfile {
+                profiles,
+                actions,
+                fixed_by,
+            } => {
+                view.profiles = profiles
+                    .iter()
+                    .map(|p| catalog.profiles[p.index()].id.clone())
+                    .collect();
+                view.actions = actions
+                    .iter()
+                    .map(|a| catalog.actions[a.index()].id.clone())
+                    .collect();
+                view.fixed_by = Some(ids.fixed_by(fixed_by));
+            }
+            FindingKind::AssignRole {
+                requirement,
+                roles,
+                workspace,
+                fixed_by,
+            } => {
+                view.requirement = Some(catalog.requirements[requirement.index()].id.clone());
+                view.roles = ids.roles(*roles);
+                view.workspace = Some(catalog.workspaces[workspace.index()].id.clone());
+                view.fixed_by = Some(ids.fixed_by(fixed_by));
+            }
+            FindingKind::SignInAgain {
+                reason,
+                home,
+                closable_case,
+            } => {
+                view.situation = situation(match reason {
+                    SignInReason::AfterRoleAssigned => "after_role_assigned",
+                    SignInReason::AccessRestored => "access_restored",
+                });
+                view.workspace = home.map(|w| catalog.workspaces[w.index()].id.clone());
+                view.support_case = closable_case.clone();
+            }
+            FindingKind::ExplainDisabledPurchase { disabled } => {
+                view.disabled = disabled
+                    .iter()
+                    .map(|purchase| DisabledPurchaseView {
+                        action: catalog.actions[purchase.action.index()].id.clone(),
+                        unmet: purchase
+                            .unmet
+                            .iter()
+                            .map(|r| catalog.requirements[r.index()].id.clone())
+                            .collect(),
+                    })
+                    .collect();
+            }
+        }
+        view
+    }
+
+    fn set_clock(&mut self, clock: &SlaClock) {
+        self.submitted_at = Some(clock.submitted_at.to_string());
+        self.business_days_elapsed = Some(clock.elapsed);
+        self.due = Some(clock.due.to_string());
+    }
+}
+
+/// Catalog indices to ids, for the finding views.
+struct Ids<'c>(&'c Catalog);
+
+impl Ids<'_> {
+    fn roles(&self, roles: Set<RoleIx>) -> Vec<String> {
+        roles
+            .iter()
+            .map(|r| self.0.roles[r.index()].id.clone())
+            .collect()
+    }
+
+    fn fixed_by(&self, fixed_by: &FixedBy) -> FixedByView {
+        FixedByView {
+            roles: self.roles(fixed_by.roles),
+            primary_contact: fixed_by.primary_contact,
+            support: fixed_by.support,
+        }
+    }
+
+    fn appeals(&self, appeals: &Appeals) -> AppealsView {
+        let who = &appeals.appellants;
+        AppealsView {
+            used: appeals.used,
+            left: appeals.left,
+            max: appeals.max,
+            primary_contact: who.primary_contact.clone(),
+            roles: self.roles(who.roles),
+            user_may_appeal: match who.user {
+                AppellantStanding::PrimaryContact => "primary_contact",
+                AppellantStanding::HoldsRoles(_) => "holds_roles",
+                AppellantStanding::Neither => "no",
+            }
+            .to_owned(),
         }
     }
 }

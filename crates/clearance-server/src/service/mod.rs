@@ -38,7 +38,7 @@ use crate::auth::{self, Principal};
 use crate::views::{
     AccessView, AgreementView, AppealView, CaseView, CheckResult, CommentView, DiagnosisView,
     DocumentRef, EventPage, EventView, IssuedToken, LegalInfoView, MembershipView, ProfileView,
-    ProgramInfoView, QueueEntry, StepView, SweepReport, TenantSummary, UserView, VerificationView,
+    ProgramInfoView, QueueEntry, SweepReport, TenantSummary, UserView, VerificationView,
     WorkspaceView,
 };
 

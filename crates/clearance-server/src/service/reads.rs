@@ -104,17 +104,7 @@ impl Service {
         let state = self.reachable(principal, tenant)?;
         let user = self.subject_user(principal, &state, user)?;
         let diagnosis = clearance_core::diagnose(self.catalog(), &state, user, Timestamp::now());
-        Ok(DiagnosisView {
-            cause: diagnosis.cause,
-            steps: diagnosis
-                .steps
-                .into_iter()
-                .map(|step| StepView {
-                    code: step.code.as_str().to_owned(),
-                    text: step.text,
-                })
-                .collect(),
-        })
+        Ok(DiagnosisView::new(self.catalog(), &diagnosis))
     }
 
     // ---- partner pages ------------------------------------------------------

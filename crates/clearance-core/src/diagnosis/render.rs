@@ -367,3 +367,250 @@ fn sign_in_again(
         .unwrap_or_default();
     format!("{when} in again and open {home_name}.{close}")
 }
+
+#[cfg(test)]
+mod tests {
+    use jiff::Timestamp;
+    use jiff::civil::date;
+
+    use super::*;
+    use crate::diagnosis::{DisabledPurchase, StepCode};
+
+    fn catalog() -> &'static Catalog {
+        Catalog::partner_center()
+    }
+
+    fn maicpp(kind: FindingKind) -> Finding {
+        Finding {
+            program: catalog().program_ix("maicpp").expect("maicpp"),
+            kind,
+        }
+    }
+
+    fn roles(ids: &[&str]) -> Set<crate::catalog::RoleIx> {
+        ids.iter()
+            .map(|id| catalog().role_ix(id).expect("role"))
+            .collect()
+    }
+
+    fn fixed_by(role_ids: &[&str], primary_contact: bool, support: bool) -> FixedBy {
+        FixedBy {
+            roles: roles(role_ids),
+            primary_contact,
+            support,
+        }
+    }
+
+    fn enrollers() -> FixedBy {
+        fixed_by(&["global_admin", "maicpp_partner_admin"], false, false)
+    }
+
+    fn submitted() -> Timestamp {
+        "2026-11-12T09:00:00Z".parse().expect("timestamp")
+    }
+
+    fn appeals(user: AppellantStanding) -> Appeals {
+        Appeals {
+            used: 1,
+            left: 2,
+            max: 3,
+            appellants: super::super::Appellants {
+                primary_contact: Some("alice".to_owned()),
+                roles: roles(&["global_admin"]),
+                user,
+            },
+        }
+    }
+
+    fn said(kind: FindingKind) -> String {
+        render(catalog(), "bob", &maicpp(kind))
+    }
+
+    /// One finding of every step code, with its exact sentence.
+    fn every_code() -> Vec<(FindingKind, &'static str)> {
+        let catalog = catalog();
+        vec![
+            (
+                FindingKind::CheckLegalInfo {
+                    enrollment: EnrollmentStatus::PendingQualification,
+                    verification: VerificationStatus::Pending,
+                    legal_info_blocked: Some(fixed_by(&["global_admin"], true, false)),
+                },
+                "Go to Account settings → Legal Info → Partner tab and check the Microsoft AI Cloud Partner Program: program status is Pending qualification (must be Active) and verification status is Pending (must be Authorized). bob cannot open Legal Info: ask a Global Admin or the primary contact to check it or to give bob access.",
+            ),
+            (
+                FindingKind::VerifyEnrollment {
+                    gap: EnrollmentGap::Closed,
+                    enrollers: enrollers(),
+                },
+                "The Microsoft AI Cloud Partner Program enrollment is Closed: a Global Admin or Microsoft AI Cloud Partner Program partner admin must enroll again from Account settings → Legal Info.",
+            ),
+            (
+                FindingKind::ReviewVerificationSummary {
+                    review: VerificationReview::Waiting {
+                        status: VerificationStatus::InProgress,
+                        submitted_at: Some(submitted()),
+                        sla_business_days: 5,
+                    },
+                },
+                "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is In progress since 2026-11-12; verification normally completes in 5 business days.",
+            ),
+            (
+                FindingKind::WaitForVerification {
+                    status: VerificationStatus::Pending,
+                    sla_business_days: 5,
+                    clock: Some(SlaClock {
+                        submitted_at: submitted(),
+                        elapsed: 3,
+                        due: date(2026, 11, 19),
+                    }),
+                },
+                "Verification is inside its SLA: 3 of 5 business days have passed; it is due by 2026-11-19. Nothing else is needed until then.",
+            ),
+            (
+                FindingKind::RespondToChallenge {
+                    reason: Some("The address does not match.".to_owned()),
+                    documents_requested: vec!["utility bill".to_owned(), "lease".to_owned()],
+                    appeals: appeals(AppellantStanding::Neither),
+                },
+                "Answer the action-required (Fix now) banner for the Microsoft AI Cloud Partner Program: select Resolve, choose the document type, upload what is asked for and submit. The reviewer says: \"The address does not match.\" Documents asked for: utility bill, lease. Only the primary contact (alice) or a Global Admin can do it.",
+            ),
+            (
+                FindingKind::SubmitAppeal {
+                    appeals: appeals(AppellantStanding::HoldsRoles(roles(&["global_admin"]))),
+                },
+                "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. bob can do it as a Global Admin (appeals are for the primary contact (alice) or a Global Admin). 2 of 3 appeals are left.",
+            ),
+            (
+                FindingKind::ContactSupport {
+                    reason: SupportReason::PastSla {
+                        status: VerificationStatus::Pending,
+                        sla_business_days: 5,
+                        clock: SlaClock {
+                            submitted_at: submitted(),
+                            elapsed: 8,
+                            due: date(2026, 11, 19),
+                        },
+                        open_case: Some("case-1".to_owned()),
+                    },
+                },
+                "Verification has been Pending for 8 business days, past the 5-business-day SLA (due 2026-11-19), and no action-required banner is shown: contact Partner Center support, who can review the tenant's vetting state and unblock it. Support case case-1 is open: follow it up there.",
+            ),
+            (
+                FindingKind::AcceptAgreement {
+                    agreements: [catalog.agreement_ix("mpa").expect("mpa")]
+                        .into_iter()
+                        .collect(),
+                    fixed_by: fixed_by(&["global_admin"], false, false),
+                },
+                "Accept the Microsoft Partner Agreement in Account settings → Legal Info; the Microsoft AI Cloud Partner Program requires it. A Global Admin can accept it.",
+            ),
+            (
+                FindingKind::CompleteProfile {
+                    profiles: [
+                        catalog.profile_ix("payment").expect("payment"),
+                        catalog.profile_ix("tax").expect("tax"),
+                    ]
+                    .into_iter()
+                    .collect(),
+                    actions: vec![catalog.action_ix("membership_offers.buy").expect("buy")],
+                    fixed_by: fixed_by(&["global_admin", "account_admin"], false, false),
+                },
+                "Complete the Payment profile and Tax profile in Account settings; Buy Now: Partner Success Core Benefits needs them. A Global Admin or Account admin can do it.",
+            ),
+            (
+                FindingKind::AssignRole {
+                    requirement: catalog.requirement_ix("membership_role").expect("role"),
+                    roles: roles(&["global_admin", "maicpp_partner_admin"]),
+                    workspace: catalog.workspace_ix("membership").expect("membership"),
+                    fixed_by: fixed_by(&["global_admin", "user_management_admin"], false, false),
+                },
+                "bob needs the Global Admin or Microsoft AI Cloud Partner Program partner admin role to open Membership. A Global Admin or User management admin can assign it in User management.",
+            ),
+            (
+                FindingKind::SignInAgain {
+                    reason: SignInReason::AccessRestored,
+                    home: catalog.workspace_ix("membership"),
+                    closable_case: Some("case-2".to_owned()),
+                },
+                "Access is restored: sign in again and open Membership. Support case case-2 can then be closed.",
+            ),
+            (
+                FindingKind::ExplainDisabledPurchase {
+                    disabled: vec![DisabledPurchase {
+                        action: catalog.action_ix("membership_offers.buy").expect("buy"),
+                        unmet: vec![
+                            catalog
+                                .requirement_ix("payment_profile_complete")
+                                .expect("payment"),
+                        ],
+                    }],
+                },
+                "Learn why Buy/Renew is disabled on Membership offers: Buy Now: Partner Success Core Benefits is disabled: The payment profile is not complete.",
+            ),
+        ]
+    }
+
+    #[test]
+    fn each_step_code_is_rendered_from_its_finding() {
+        let cases = every_code();
+        let codes: Vec<StepCode> = cases.iter().map(|(kind, _)| kind.code()).collect();
+        assert_eq!(codes, StepCode::ALL, "one case per code, in code order");
+        for (kind, expected) in cases {
+            assert_eq!(said(kind.clone()), expected, "{:?}", kind.code());
+        }
+    }
+
+    #[test]
+    fn other_situations_of_a_step_have_their_own_sentence() {
+        assert_eq!(
+            said(FindingKind::VerifyEnrollment {
+                gap: EnrollmentGap::NoRecord,
+                enrollers: FixedBy {
+                    support: true,
+                    ..FixedBy::default()
+                },
+            }),
+            "The Partner tab has no Microsoft AI Cloud Partner Program record: support must verify the enrollment (enroll in the program) from Account settings → Legal Info."
+        );
+        assert_eq!(
+            said(FindingKind::ReviewVerificationSummary {
+                review: VerificationReview::Rejected {
+                    reason: Some("Documents unreadable.".to_owned())
+                },
+            }),
+            "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is Rejected: Documents unreadable."
+        );
+        assert_eq!(
+            said(FindingKind::WaitForVerification {
+                status: VerificationStatus::Pending,
+                sla_business_days: 5,
+                clock: None,
+            }),
+            "The submission date is not recorded; verification normally completes in 5 business days. If it has been longer, contact support."
+        );
+        assert_eq!(
+            said(FindingKind::ContactSupport {
+                reason: SupportReason::AppealsExhausted { max_appeals: 3 },
+            }),
+            "All 3 appeals for the Microsoft AI Cloud Partner Program have been used: contact support, who can review the tenant's vetting state."
+        );
+        assert_eq!(
+            said(FindingKind::SubmitAppeal {
+                appeals: Appeals {
+                    left: 1,
+                    ..appeals(AppellantStanding::PrimaryContact)
+                },
+            }),
+            "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. bob, the primary contact, can do it. 1 of 3 appeals is left."
+        );
+        assert_eq!(
+            said(FindingKind::SignInAgain {
+                reason: SignInReason::AfterRoleAssigned,
+                home: None,
+                closable_case: None,
+            }),
+            "Once the role is assigned, sign in again and open the program's workspaces."
+        );
+    }
+}

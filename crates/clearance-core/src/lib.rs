@@ -13,8 +13,6 @@
 //! - [`calendar`]: the SLA clock in business days.
 //! - [`scenario`]: the scenario file the CLI reads.
 
-#![warn(missing_docs)]
-
 pub mod calendar;
 pub mod catalog;
 pub mod decision;

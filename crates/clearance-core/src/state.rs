@@ -6,12 +6,28 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::catalog::{AgreementIx, OfferIx, ProfileIx, ProgramIx, RoleIx, Set};
 
 /// A program enrollment's status (Legal Info → Partner tab → Program info).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EnrollmentStatus {
     /// Enrolled and usable.
     Active,
@@ -26,8 +42,23 @@ pub enum EnrollmentStatus {
 }
 
 /// A program's verification (vetting) status (Legal Info → Verification summary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum VerificationStatus {
     /// Nothing submitted yet.
     NotStarted,
@@ -45,48 +76,42 @@ pub enum VerificationStatus {
 
 impl EnrollmentStatus {
     /// Every status, in declaration order.
-    pub const ALL: [EnrollmentStatus; 5] = [
-        Self::Active,
-        Self::PendingQualification,
-        Self::Pending,
-        Self::Suspended,
-        Self::Closed,
-    ];
+    pub const ALL: [EnrollmentStatus; 5] = variants(Self::VARIANTS);
 
-    /// The stable snake_case id used on the wire and in TOML.
+    /// The stable snake_case id used on the wire and in TOML (`FromStr` parses it back).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::PendingQualification => "pending_qualification",
-            Self::Pending => "pending",
-            Self::Suspended => "suspended",
-            Self::Closed => "closed",
-        }
+        self.into()
     }
 }
 
 impl VerificationStatus {
     /// Every status, in declaration order.
-    pub const ALL: [VerificationStatus; 6] = [
-        Self::NotStarted,
-        Self::Pending,
-        Self::InProgress,
-        Self::Authorized,
-        Self::Challenged,
-        Self::Rejected,
-    ];
+    pub const ALL: [VerificationStatus; 6] = variants(Self::VARIANTS);
 
-    /// The stable snake_case id used on the wire and in TOML.
+    /// The stable snake_case id used on the wire and in TOML (`FromStr` parses it back).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotStarted => "not_started",
-            Self::Pending => "pending",
-            Self::InProgress => "in_progress",
-            Self::Authorized => "authorized",
-            Self::Challenged => "challenged",
-            Self::Rejected => "rejected",
-        }
+        self.into()
     }
+}
+
+impl CaseStatus {
+    /// The stable snake_case id used on the wire (`FromStr` parses it back).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// The derived list of variants as an array, so that `ALL` keeps its type (callers iterate it by
+/// value and index it); a wrong length `N` fails the build.
+const fn variants<T: Copy, const N: usize>(variants: &[T]) -> [T; N] {
+    assert!(variants.len() == N, "the array holds every variant");
+    let mut all = [variants[0]; N];
+    let mut i = 1;
+    while i < N {
+        all[i] = variants[i];
+        i += 1;
+    }
+    all
 }
 
 /// One tenant (a partner organisation) as the decisions see it.
@@ -203,8 +228,20 @@ pub struct SupportCase {
 }
 
 /// Whether a support case is still open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CaseStatus {
     /// Waiting for support.
     Open,
@@ -254,5 +291,65 @@ impl Tenant {
     /// The membership of an offer, if any (active or expired).
     pub fn membership(&self, offer: OfferIx) -> Option<&Membership> {
         self.memberships.iter().find(|m| m.offer == offer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+    use crate::workflow::SupportRole;
+
+    /// Every variant's code is `codes` (in declaration order), is exactly its serde form, and
+    /// parses back to it through `FromStr` and serde.
+    fn codes_round_trip<T>(codes: &[&str])
+    where
+        T: VariantArray + Copy + Debug + PartialEq + Into<&'static str>,
+        T: FromStr + Serialize + DeserializeOwned,
+        T::Err: Debug,
+    {
+        let derived: Vec<&'static str> = T::VARIANTS.iter().map(|&v| v.into()).collect();
+        assert_eq!(derived, codes);
+        for (&variant, code) in T::VARIANTS.iter().zip(codes) {
+            assert_eq!(T::from_str(code).expect("a code parses"), variant);
+            let json = serde_json::to_string(&variant).expect("a code serializes");
+            assert_eq!(json, format!("\"{code}\""));
+            let back: T = serde_json::from_str(&json).expect("a code deserializes");
+            assert_eq!(back, variant);
+        }
+        assert!(
+            T::from_str(&codes[0].to_uppercase()).is_err(),
+            "codes are case-sensitive"
+        );
+    }
+
+    #[test]
+    fn stable_codes_are_the_wire_strings_and_round_trip() {
+        codes_round_trip::<EnrollmentStatus>(&[
+            "active",
+            "pending_qualification",
+            "pending",
+            "suspended",
+            "closed",
+        ]);
+        codes_round_trip::<VerificationStatus>(&[
+            "not_started",
+            "pending",
+            "in_progress",
+            "authorized",
+            "challenged",
+            "rejected",
+        ]);
+        codes_round_trip::<CaseStatus>(&["open", "resolved"]);
+        codes_round_trip::<SupportRole>(&["support_agent", "support_admin"]);
+        assert_eq!(EnrollmentStatus::ALL.as_slice(), EnrollmentStatus::VARIANTS);
+        assert_eq!(
+            VerificationStatus::ALL.as_slice(),
+            VerificationStatus::VARIANTS
+        );
     }
 }

@@ -10,6 +10,7 @@
 use jiff::Timestamp;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray, VariantNames};
 
 use crate::catalog::Catalog;
 use crate::state::{EnrollmentStatus, Tenant, VerificationStatus};
@@ -38,8 +39,20 @@ pub enum Actor {
 }
 
 /// Roles of the operator's support staff.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SupportRole {
     /// Works vetting reviews and support cases.
     SupportAgent,
@@ -48,8 +61,9 @@ pub enum SupportRole {
 }
 
 /// A request to change a tenant. Ids are the catalog's and the tenant's string ids.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Command {
     /// Create the tenant with its first (admin) user. Support only.
     CreateTenant {
@@ -196,8 +210,9 @@ pub enum Command {
 }
 
 /// Something that happened to a tenant. Append-only; serialized with a `type` tag.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, VariantNames)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Event {
     /// The tenant was created with its first user as primary contact.
     TenantCreated {
@@ -347,7 +362,8 @@ pub enum Event {
 /// it, with what the user needs to fix the request. Nothing changed.
 ///
 /// [`WorkflowError::rule`] gives each variant a stable snake_case code.
-#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Clone, Debug, thiserror::Error, PartialEq, Eq, IntoStaticStr, VariantNames)]
+#[strum(serialize_all = "snake_case")]
 pub enum WorkflowError {
     /// The tenant has not been created.
     #[error("tenant {id:?} does not exist; support must create it first")]
@@ -581,96 +597,28 @@ pub enum WorkflowError {
 impl WorkflowError {
     /// The stable snake_case code of the rule that refused.
     pub fn rule(&self) -> &'static str {
-        match self {
-            Self::UnknownTenant { .. } => "unknown_tenant",
-            Self::TenantExists { .. } => "tenant_exists",
-            Self::UnknownProgram { .. } => "unknown_program",
-            Self::UnknownRole { .. } => "unknown_role",
-            Self::UnknownAgreement { .. } => "unknown_agreement",
-            Self::UnknownProfile { .. } => "unknown_profile",
-            Self::UnknownOffer { .. } => "unknown_offer",
-            Self::UnknownUser { .. } => "unknown_user",
-            Self::UserExists { .. } => "user_exists",
-            Self::NotEnrolled { .. } => "not_enrolled",
-            Self::AlreadyEnrolled { .. } => "already_enrolled",
-            Self::IllegalTransition { .. } => "illegal_transition",
-            Self::AppealsExhausted { .. } => "appeals_exhausted",
-            Self::AppealFirst { .. } => "appeal_first",
-            Self::NotPrimaryContact { .. } => "not_primary_contact",
-            Self::SupportOnly { .. } => "support_only",
-            Self::SupportAdminOnly { .. } => "support_admin_only",
-            Self::PartnerOnly { .. } => "partner_only",
-            Self::SystemNotAllowed { .. } => "system_not_allowed",
-            Self::RoleRequired { .. } => "role_required",
-            Self::RolesFrozen { .. } => "roles_frozen",
-            Self::Denied { .. } => "denied",
-            Self::ActionRequiredShown { .. } => "action_required_shown",
-            Self::WithinSla { .. } => "within_sla",
-            Self::AlreadyOverdue { .. } => "already_overdue",
-            Self::AlreadyEscalated { .. } => "already_escalated",
-            Self::AlreadyAccepted { .. } => "already_accepted",
-            Self::MembershipActive { .. } => "membership_active",
-            Self::NoMembership { .. } => "no_membership",
-            Self::CaseNotFound { .. } => "case_not_found",
-            Self::CaseClosed { .. } => "case_closed",
-            Self::InvalidInput { .. } => "invalid_input",
-        }
+        self.into()
+    }
+}
+
+impl SupportRole {
+    /// The stable snake_case id used on the wire (`FromStr` parses it back).
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
 impl Command {
     /// The command's stable snake_case name (its serde `type` tag).
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::CreateTenant { .. } => "create_tenant",
-            Self::AddUser { .. } => "add_user",
-            Self::Enroll { .. } => "enroll",
-            Self::SubmitVerification { .. } => "submit_verification",
-            Self::StartReview { .. } => "start_review",
-            Self::Authorize { .. } => "authorize",
-            Self::Reject { .. } => "reject",
-            Self::Challenge { .. } => "challenge",
-            Self::Appeal { .. } => "appeal",
-            Self::Escalate { .. } => "escalate",
-            Self::MarkOverdue { .. } => "mark_overdue",
-            Self::SetEnrollment { .. } => "set_enrollment",
-            Self::AcceptAgreement { .. } => "accept_agreement",
-            Self::GrantRoles { .. } => "grant_roles",
-            Self::RevokeRoles { .. } => "revoke_roles",
-            Self::UpdateProfile { .. } => "update_profile",
-            Self::UpdateCapabilityScore { .. } => "update_capability_score",
-            Self::BuyMembership { .. } => "buy_membership",
-            Self::RenewMembership { .. } => "renew_membership",
-            Self::OpenCase { .. } => "open_case",
-            Self::CommentCase { .. } => "comment_case",
-            Self::ResolveCase { .. } => "resolve_case",
-        }
+        self.into()
     }
 }
 
 impl Event {
     /// The event's stable snake_case name (its serde `type` tag).
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::TenantCreated { .. } => "tenant_created",
-            Self::UserAdded { .. } => "user_added",
-            Self::Enrolled { .. } => "enrolled",
-            Self::EnrollmentChanged { .. } => "enrollment_changed",
-            Self::VerificationChanged { .. } => "verification_changed",
-            Self::AppealSubmitted { .. } => "appeal_submitted",
-            Self::MarkedOverdue { .. } => "marked_overdue",
-            Self::Escalated { .. } => "escalated",
-            Self::AgreementAccepted { .. } => "agreement_accepted",
-            Self::RolesGranted { .. } => "roles_granted",
-            Self::RolesRevoked { .. } => "roles_revoked",
-            Self::ProfileUpdated { .. } => "profile_updated",
-            Self::CapabilityScoreUpdated { .. } => "capability_score_updated",
-            Self::MembershipBought { .. } => "membership_bought",
-            Self::MembershipRenewed { .. } => "membership_renewed",
-            Self::CaseOpened { .. } => "case_opened",
-            Self::CaseCommented { .. } => "case_commented",
-            Self::CaseResolved { .. } => "case_resolved",
-        }
+        self.into()
     }
 }
 
@@ -751,5 +699,231 @@ impl Tenant {
         at: Timestamp,
     ) -> Result<(), WorkflowError> {
         apply::apply(self, catalog, event, at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `name()` is the serde `type` tag of every variant, and `names` covers every variant.
+    fn names_are_type_tags<T: Serialize>(
+        samples: &[T],
+        name: fn(&T) -> &'static str,
+        names: &[&str],
+    ) {
+        let mut seen = Vec::new();
+        for sample in samples {
+            let json = serde_json::to_value(sample).expect("serializes");
+            assert_eq!(json["type"], name(sample));
+            seen.push(name(sample));
+        }
+        assert_eq!(seen, names, "one sample per variant, in declaration order");
+    }
+
+    fn text() -> String {
+        "x".to_owned()
+    }
+
+    #[test]
+    fn command_names_are_their_type_tags() {
+        use Command::*;
+        let program = text;
+        names_are_type_tags(
+            &[
+                CreateTenant {
+                    country: text(),
+                    admin: text(),
+                    roles: vec![],
+                },
+                AddUser {
+                    user: text(),
+                    roles: vec![],
+                },
+                Enroll { program: program() },
+                SubmitVerification { program: program() },
+                StartReview { program: program() },
+                Authorize { program: program() },
+                Reject {
+                    program: program(),
+                    reason: text(),
+                },
+                Challenge {
+                    program: program(),
+                    reason: text(),
+                    documents: vec![],
+                },
+                Appeal {
+                    program: program(),
+                    document_type: text(),
+                    document: text(),
+                },
+                Escalate { program: program() },
+                MarkOverdue { program: program() },
+                SetEnrollment {
+                    program: program(),
+                    status: EnrollmentStatus::Active,
+                },
+                AcceptAgreement { agreement: text() },
+                GrantRoles {
+                    user: text(),
+                    roles: vec![],
+                },
+                RevokeRoles {
+                    user: text(),
+                    roles: vec![],
+                },
+                UpdateProfile {
+                    profile: text(),
+                    complete: true,
+                },
+                UpdateCapabilityScore { score: 1 },
+                BuyMembership { offer: text() },
+                RenewMembership { offer: text() },
+                OpenCase {
+                    subject: text(),
+                    program: None,
+                    body: text(),
+                },
+                CommentCase {
+                    case: text(),
+                    body: text(),
+                },
+                ResolveCase {
+                    case: text(),
+                    resolution: text(),
+                },
+            ],
+            Command::name,
+            Command::VARIANTS,
+        );
+    }
+
+    #[test]
+    fn event_names_are_their_type_tags() {
+        use Event::*;
+        let at = Timestamp::UNIX_EPOCH;
+        names_are_type_tags(
+            &[
+                TenantCreated {
+                    country: text(),
+                    admin: text(),
+                    roles: vec![],
+                },
+                UserAdded {
+                    user: text(),
+                    roles: vec![],
+                },
+                Enrolled { program: text() },
+                EnrollmentChanged {
+                    program: text(),
+                    status: EnrollmentStatus::Active,
+                },
+                VerificationChanged {
+                    program: text(),
+                    status: VerificationStatus::Pending,
+                    reason: None,
+                    documents: vec![],
+                },
+                AppealSubmitted {
+                    program: text(),
+                    document_type: text(),
+                    document: text(),
+                    by: text(),
+                },
+                MarkedOverdue { program: text() },
+                Escalated {
+                    program: text(),
+                    case: text(),
+                },
+                AgreementAccepted { agreement: text() },
+                RolesGranted {
+                    user: text(),
+                    roles: vec![],
+                },
+                RolesRevoked {
+                    user: text(),
+                    roles: vec![],
+                },
+                ProfileUpdated {
+                    profile: text(),
+                    complete: false,
+                },
+                CapabilityScoreUpdated { score: 1 },
+                MembershipBought {
+                    offer: text(),
+                    expires_at: at,
+                },
+                MembershipRenewed {
+                    offer: text(),
+                    expires_at: at,
+                },
+                CaseOpened {
+                    case: text(),
+                    subject: text(),
+                    program: None,
+                    body: text(),
+                    by: text(),
+                },
+                CaseCommented {
+                    case: text(),
+                    body: text(),
+                    by: text(),
+                },
+                CaseResolved {
+                    case: text(),
+                    resolution: text(),
+                    by: text(),
+                },
+            ],
+            Event::name,
+            Event::VARIANTS,
+        );
+    }
+
+    #[test]
+    fn rule_codes_are_unchanged() {
+        assert_eq!(
+            WorkflowError::VARIANTS,
+            [
+                "unknown_tenant",
+                "tenant_exists",
+                "unknown_program",
+                "unknown_role",
+                "unknown_agreement",
+                "unknown_profile",
+                "unknown_offer",
+                "unknown_user",
+                "user_exists",
+                "not_enrolled",
+                "already_enrolled",
+                "illegal_transition",
+                "appeals_exhausted",
+                "appeal_first",
+                "not_primary_contact",
+                "support_only",
+                "support_admin_only",
+                "partner_only",
+                "system_not_allowed",
+                "role_required",
+                "roles_frozen",
+                "denied",
+                "action_required_shown",
+                "within_sla",
+                "already_overdue",
+                "already_escalated",
+                "already_accepted",
+                "membership_active",
+                "no_membership",
+                "case_not_found",
+                "case_closed",
+                "invalid_input",
+            ]
+        );
+        let refused = WorkflowError::AppealFirst {
+            program: text(),
+            left: 1,
+        };
+        assert_eq!(refused.rule(), "appeal_first");
     }
 }

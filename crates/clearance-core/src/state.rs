@@ -94,13 +94,6 @@ impl VerificationStatus {
     }
 }
 
-impl CaseStatus {
-    /// The stable snake_case id used on the wire (`FromStr` parses it back).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 /// The derived list of variants as an array, so that `ALL` keeps its type (callers iterate it by
 /// value and index it); a wrong length `N` fails the build.
 const fn variants<T: Copy, const N: usize>(variants: &[T]) -> [T; N] {

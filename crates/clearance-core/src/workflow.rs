@@ -66,13 +66,6 @@ pub enum SupportRole {
     SupportAdmin,
 }
 
-impl SupportRole {
-    /// The stable snake_case id used on the wire (`FromStr` parses it back).
-    pub fn as_str(self) -> &'static str {
-        self.into()
-    }
-}
-
 impl Actor {
     /// The id recorded as the author of cases, comments and appeals: the
     /// user's id, the staff member's id, or `system`.

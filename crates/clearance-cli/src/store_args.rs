@@ -17,7 +17,13 @@ pub struct StoreArgs {
     pub data_dir: PathBuf,
 
     /// PostgreSQL URL (`postgres://user@host/db`); overrides --data-dir. Several servers may share one.
-    #[arg(long, env = "CLEARANCE_DATABASE", value_name = "URL")]
+    // It may carry a password: `--help` names the variable but never prints its value.
+    #[arg(
+        long,
+        env = "CLEARANCE_DATABASE",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub database: Option<String>,
 }
 

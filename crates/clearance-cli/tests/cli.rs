@@ -244,6 +244,25 @@ fn invalid_scenario_names_file_line_and_key() {
 }
 
 #[test]
+fn help_never_prints_the_database_password_from_the_environment() {
+    for command in ["serve", "gen"] {
+        let output = Command::new(env!("CARGO_BIN_EXE_clearance"))
+            .args([command, "--help"])
+            .env(
+                "CLEARANCE_DATABASE",
+                "postgres://app:S3cretPassw0rd@db.internal/clearance",
+            )
+            .output()
+            .expect("the clearance binary runs");
+        assert!(output.status.success(), "{command} --help");
+        let help = String::from_utf8(output.stdout).expect("utf-8 stdout");
+        assert!(help.contains("[env: CLEARANCE_DATABASE]"), "{help}");
+        assert!(!help.contains("S3cretPassw0rd"), "{help}");
+        assert!(!help.contains("db.internal"), "{help}");
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let run = clearance(&["check", "--action", "membership.view"]);
     assert_eq!(run.code, 2);

@@ -6,6 +6,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::catalog::{AgreementIx, OfferIx, ProfileIx, ProgramIx, RoleIx, Set};
 pub use crate::vocabulary::{EnrollmentStatus, VerificationStatus};
@@ -124,8 +125,20 @@ pub struct SupportCase {
 }
 
 /// Whether a support case is still open.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum CaseStatus {
     /// Waiting for support.
     Open,
@@ -175,5 +188,79 @@ impl Tenant {
     /// The membership of an offer, if any (active or expired).
     pub fn membership(&self, offer: OfferIx) -> Option<&Membership> {
         self.memberships.iter().find(|m| m.offer == offer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::str::FromStr;
+
+    use serde::de::DeserializeOwned;
+
+    use super::*;
+    use crate::workflow::SupportRole;
+
+    /// Every variant's code is `codes` (in declaration order), is exactly its serde form, and
+    /// parses back to it through `FromStr` and serde.
+    fn codes_round_trip<T>(codes: &[&str])
+    where
+        T: VariantArray + Copy + Debug + PartialEq + Into<&'static str>,
+        T: FromStr + Serialize + DeserializeOwned,
+        T::Err: Debug,
+    {
+        let derived: Vec<&'static str> = T::VARIANTS.iter().map(|&v| v.into()).collect();
+        assert_eq!(derived, codes);
+        for (&variant, code) in T::VARIANTS.iter().zip(codes) {
+            assert_eq!(T::from_str(code).expect("a code parses"), variant);
+            let json = serde_json::to_string(&variant).expect("a code serializes");
+            assert_eq!(json, format!("\"{code}\""));
+            let back: T = serde_json::from_str(&json).expect("a code deserializes");
+            assert_eq!(back, variant);
+        }
+        assert!(
+            T::from_str(&codes[0].to_uppercase()).is_err(),
+            "codes are case-sensitive"
+        );
+    }
+
+    #[test]
+    fn stable_codes_are_the_wire_strings_and_round_trip() {
+        codes_round_trip::<EnrollmentStatus>(&[
+            "active",
+            "pending_qualification",
+            "pending",
+            "suspended",
+            "closed",
+        ]);
+        codes_round_trip::<VerificationStatus>(&[
+            "not_started",
+            "pending",
+            "in_progress",
+            "authorized",
+            "challenged",
+            "rejected",
+        ]);
+        codes_round_trip::<CaseStatus>(&["open", "resolved"]);
+        codes_round_trip::<SupportRole>(&["support_agent", "support_admin"]);
+        codes_round_trip::<crate::vocabulary::StepCode>(&[
+            "check_legal_info",
+            "verify_enrollment",
+            "review_verification_summary",
+            "wait_for_verification",
+            "respond_to_challenge",
+            "submit_appeal",
+            "contact_support",
+            "accept_agreement",
+            "complete_profile",
+            "assign_role",
+            "sign_in_again",
+            "explain_disabled_purchase",
+        ]);
+        assert_eq!(EnrollmentStatus::ALL.as_slice(), EnrollmentStatus::VARIANTS);
+        assert_eq!(
+            VerificationStatus::ALL.as_slice(),
+            VerificationStatus::VARIANTS
+        );
     }
 }

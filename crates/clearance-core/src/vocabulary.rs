@@ -6,10 +6,26 @@
 //! without reaching up into `state` or `diagnosis`.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 /// A program enrollment's status (Legal Info → Partner tab → Program info).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum EnrollmentStatus {
     /// Enrolled and usable.
     Active,
@@ -24,8 +40,23 @@ pub enum EnrollmentStatus {
 }
 
 /// A program's verification (vetting) status (Legal Info → Verification summary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum VerificationStatus {
     /// Nothing submitted yet.
     NotStarted,
@@ -43,47 +74,21 @@ pub enum VerificationStatus {
 
 impl EnrollmentStatus {
     /// Every status, in declaration order.
-    pub const ALL: [EnrollmentStatus; 5] = [
-        Self::Active,
-        Self::PendingQualification,
-        Self::Pending,
-        Self::Suspended,
-        Self::Closed,
-    ];
+    pub const ALL: [EnrollmentStatus; 5] = variants(Self::VARIANTS);
 
-    /// The stable snake_case id used on the wire and in TOML.
+    /// The stable snake_case id used on the wire and in TOML (`FromStr` parses it back).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::PendingQualification => "pending_qualification",
-            Self::Pending => "pending",
-            Self::Suspended => "suspended",
-            Self::Closed => "closed",
-        }
+        self.into()
     }
 }
 
 impl VerificationStatus {
     /// Every status, in declaration order.
-    pub const ALL: [VerificationStatus; 6] = [
-        Self::NotStarted,
-        Self::Pending,
-        Self::InProgress,
-        Self::Authorized,
-        Self::Challenged,
-        Self::Rejected,
-    ];
+    pub const ALL: [VerificationStatus; 6] = variants(Self::VARIANTS);
 
-    /// The stable snake_case id used on the wire and in TOML.
+    /// The stable snake_case id used on the wire and in TOML (`FromStr` parses it back).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::NotStarted => "not_started",
-            Self::Pending => "pending",
-            Self::InProgress => "in_progress",
-            Self::Authorized => "authorized",
-            Self::Challenged => "challenged",
-            Self::Rejected => "rejected",
-        }
+        self.into()
     }
 }
 
@@ -114,9 +119,37 @@ impl VerificationStatus {
     }
 }
 
+/// The derived list of variants as an array, so that `ALL` keeps its type (callers iterate it by
+/// value and index it); a wrong length `N` fails the build.
+pub(crate) const fn variants<T: Copy, const N: usize>(variants: &[T]) -> [T; N] {
+    assert!(variants.len() == N, "the array holds every variant");
+    let mut all = [variants[0]; N];
+    let mut i = 1;
+    while i < N {
+        all[i] = variants[i];
+        i += 1;
+    }
+    all
+}
+
 /// A next supported step's stable code, in the order steps are given.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum StepCode {
     /// Account settings → Legal Info → Partner tab: check program and verification status.
     CheckLegalInfo,
@@ -146,36 +179,10 @@ pub enum StepCode {
 
 impl StepCode {
     /// Every code, in the order steps are given.
-    pub const ALL: [StepCode; 12] = [
-        Self::CheckLegalInfo,
-        Self::VerifyEnrollment,
-        Self::ReviewVerificationSummary,
-        Self::WaitForVerification,
-        Self::RespondToChallenge,
-        Self::SubmitAppeal,
-        Self::ContactSupport,
-        Self::AcceptAgreement,
-        Self::CompleteProfile,
-        Self::AssignRole,
-        Self::SignInAgain,
-        Self::ExplainDisabledPurchase,
-    ];
+    pub const ALL: [StepCode; 12] = variants(Self::VARIANTS);
 
-    /// The stable snake_case code used on the wire.
+    /// The stable snake_case code used on the wire (`FromStr` parses it back).
     pub fn as_str(self) -> &'static str {
-        match self {
-            Self::CheckLegalInfo => "check_legal_info",
-            Self::VerifyEnrollment => "verify_enrollment",
-            Self::ReviewVerificationSummary => "review_verification_summary",
-            Self::WaitForVerification => "wait_for_verification",
-            Self::RespondToChallenge => "respond_to_challenge",
-            Self::SubmitAppeal => "submit_appeal",
-            Self::ContactSupport => "contact_support",
-            Self::AcceptAgreement => "accept_agreement",
-            Self::CompleteProfile => "complete_profile",
-            Self::AssignRole => "assign_role",
-            Self::SignInAgain => "sign_in_again",
-            Self::ExplainDisabledPurchase => "explain_disabled_purchase",
-        }
+        self.into()
     }
 }

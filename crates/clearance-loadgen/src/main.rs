@@ -38,7 +38,8 @@ struct Args {
 
     /// Bearer token for `/v1/check`; default: the demo's support agent token,
     /// which `clearance serve --demo` prints.
-    #[arg(long, env = "CLEARANCE_TOKEN")]
+    // A credential: `--help` names the variable but never prints its value.
+    #[arg(long, env = "CLEARANCE_TOKEN", hide_env_values = true)]
     token: Option<String>,
 
     /// Concurrent keep-alive connections.

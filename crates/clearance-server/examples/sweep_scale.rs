@@ -47,6 +47,10 @@ fn cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+#[expect(
+    unsafe_code,
+    reason = "glibc's malloc_trim has no safe binding in our dependencies"
+)]
 unsafe extern "C" {
     /// glibc: give free heap pages back to the system (also those between live blocks).
     fn malloc_trim(pad: usize) -> i32;
@@ -103,7 +107,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // What of that is the allocator keeping freed start-up garbage (parsed JSON
     // interleaved with the cached states) rather than live state.
     // SAFETY: malloc_trim only walks glibc's own heap; it takes and returns plain integers.
-    unsafe { malloc_trim(0) };
+    #[expect(unsafe_code, reason = "glibc's malloc_trim has no safe wrapper")]
+    let _released = unsafe { malloc_trim(0) };
     let trimmed = rss_kib().unwrap_or(0);
     println!(
         "after malloc_trim(0): RSS {trimmed} KiB: {:.0} bytes per tenant",

@@ -119,19 +119,47 @@ enum Location {
     Postgres(String),
 }
 
-/// `location` (as [`Store::open`] takes it) fit for logs and output: a URL's password is hidden.
+/// `location` (as [`Store::open`] takes it) fit for logs, errors and output: a URL's password,
+/// in its user info or in a query parameter (`password=`, `sslpassword=`), becomes `***`.
+/// A file path, or a URL without a password, is returned as is.
 pub fn redacted_location(location: &str) -> String {
-    match (location.find("://"), location.find('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &location[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => {
-                    format!("{}{user}:***{}", &location[..scheme + 3], &location[at..])
-                }
-                None => location.to_owned(),
-            }
+    const HIDDEN: &str = "***";
+    let Some((scheme, _)) = location.split_once("://") else {
+        return location.to_owned();
+    };
+    // Parsed as the database drivers parse it (sqlx uses `url` too): the user info ends at the
+    // last `@`, so a password with an `@` in it is hidden whole.
+    let Ok(mut url) = url::Url::parse(location) else {
+        // Nothing after the scheme can be told apart from a password.
+        return format!("{scheme}://{HIDDEN}");
+    };
+    let mut hidden = false;
+    if url.password().is_some() {
+        if url.set_password(Some(HIDDEN)).is_err() {
+            return format!("{scheme}://{HIDDEN}");
         }
-        _ => location.to_owned(),
+        hidden = true;
+    }
+    let is_secret = |key: &str| key.to_ascii_lowercase().contains("password");
+    if url.query_pairs().any(|(key, _)| is_secret(&key)) {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if is_secret(&key) {
+                    HIDDEN.to_owned()
+                } else {
+                    value.into_owned()
+                };
+                (key.into_owned(), value)
+            })
+            .collect();
+        url.query_pairs_mut().clear().extend_pairs(pairs);
+        hidden = true;
+    }
+    if hidden {
+        url.into()
+    } else {
+        location.to_owned()
     }
 }
 
@@ -527,18 +555,38 @@ mod tests {
 
     #[test]
     fn passwords_are_kept_out_of_logs() {
-        assert_eq!(
-            redacted_location("postgres://app:secret@db:5432/clearance"),
-            "postgres://app:***@db:5432/clearance"
-        );
-        assert_eq!(
-            redacted_location("postgres://app@db/x"),
-            "postgres://app@db/x"
-        );
-        assert_eq!(
-            redacted_location("./data/clearance.db"),
-            "./data/clearance.db"
-        );
+        for (location, shown) in [
+            (
+                "postgres://app:secret@db:5432/clearance",
+                "postgres://app:***@db:5432/clearance",
+            ),
+            // The user info ends at the last `@`: no part of `p@ss` survives.
+            ("postgres://u:p@ss@host/db", "postgres://u:***@host/db"),
+            (
+                "postgres://host/db?user=u&password=secret",
+                "postgres://host/db?user=u&password=***",
+            ),
+            (
+                "postgres://u@host/db?sslmode=require&sslpassword=s%40cret&application_name=x",
+                "postgres://u@host/db?sslmode=require&sslpassword=***&application_name=x",
+            ),
+            ("postgres://:only@host/db", "postgres://:***@host/db"),
+            ("postgres://u:p@ss@host:bad/db", "postgres://***"),
+            // Nothing secret: as is, byte for byte.
+            ("postgres://app@db/x", "postgres://app@db/x"),
+            (
+                "postgresql://db/x?user=app&sslmode=disable",
+                "postgresql://db/x?user=app&sslmode=disable",
+            ),
+            ("./data/clearance.db", "./data/clearance.db"),
+            (
+                "sqlite:///var/lib/clearance/clearance.db",
+                "sqlite:///var/lib/clearance/clearance.db",
+            ),
+            ("sqlite:data/p@ss:word.db", "sqlite:data/p@ss:word.db"),
+        ] {
+            assert_eq!(redacted_location(location), shown, "{location}");
+        }
     }
 
     #[test]

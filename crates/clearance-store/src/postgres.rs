@@ -23,6 +23,7 @@ use crate::notify::RevisionSignal;
 use crate::records::{EventRow, decode_event, decode_json, to_i64, to_u64};
 use crate::{
     Appended, Blob, IdempotencyRecord, PasswordRecord, StoreError, StoreOptions, migrations,
+    redacted_location,
 };
 
 /// Appends queued for the writer before callers wait to enqueue.
@@ -56,7 +57,7 @@ impl PostgresStore {
         let mut connect =
             PgConnectOptions::from_str(url).map_err(|error| StoreError::InvalidInput {
                 field: "location",
-                value: redact(url),
+                value: redacted_location(url),
                 reason: error.to_string(),
             })?;
         if let Some(schema) = &options.schema {
@@ -456,25 +457,6 @@ fn notification_channel(schema: &str) -> String {
     channel
 }
 
-/// A connection URL without its password, fit for an error message.
-fn redact(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let credentials = &url[scheme + 3..at];
-            match credentials.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &credentials[..colon],
-                    &url[at..]
-                ),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// The start-up query; see the SQLite backend's for its shape.
 const LOAD_QUERY: &str = "\
     SELECT t.tenant, s.version, \
@@ -722,15 +704,6 @@ async fn commit_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_url_loses_its_password_in_messages() {
-        assert_eq!(
-            redact("postgres://app:secret@db:5432/clearance"),
-            "postgres://app:***@db:5432/clearance"
-        );
-        assert_eq!(redact("postgres://app@db/x"), "postgres://app@db/x");
-    }
 
     #[test]
     fn a_channel_name_fits_postgres_identifiers() {

@@ -59,7 +59,7 @@ fn every_acknowledged_append_survives_kill_9() {
         let store = Store::open(path.to_str().expect("a UTF-8 path"))
             .await
             .expect("the store reopens after the crash");
-        let acknowledgements: Vec<Acknowledgement> = lines
+        let acknowledgements: Vec<Acknowledgement<'_>> = lines
             .iter()
             .filter_map(|line| Acknowledgement::parse(line))
             .collect();

@@ -19,6 +19,10 @@ fn now() -> u64 {
         tv_nsec: 0,
     };
     // SAFETY: `time` is a valid, writable timespec for the duration of the call.
+    #[expect(
+        unsafe_code,
+        reason = "libc has no safe wrapper for the thread CPU clock"
+    )]
     let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut time) };
     assert_eq!(status, 0, "CLOCK_THREAD_CPUTIME_ID is available on Linux");
     let seconds = u64::try_from(time.tv_sec).expect("CPU time is not negative");

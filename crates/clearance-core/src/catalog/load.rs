@@ -923,6 +923,5 @@ fn check_id(id: &str) -> Result<(), String> {
 
 /// The diagnosis step a code names, if any.
 fn step_code(code: &str) -> Option<StepCode> {
-    let text = serde::de::value::StrDeserializer::<serde::de::value::Error>::new(code);
-    StepCode::deserialize(text).ok()
+    code.parse().ok()
 }

@@ -265,7 +265,8 @@ command = { type = "enroll", program = "maicpp" }
             "2026-11-12T09:00:00Z".parse::<Timestamp>().expect("ts")
         );
         assert_eq!(
-            calendar.business_days_between(journey.steps[0].at.resolve(calendar, anchor()), anchor()),
+            calendar
+                .business_days_between(journey.steps[0].at.resolve(calendar, anchor()), anchor()),
             10
         );
     }
@@ -278,13 +279,18 @@ command = { type = "enroll", program = "maicpp" }
         assert_eq!(replayed.tenant.country, "US");
         assert_eq!(replayed.tenant.programs.len(), 1);
         assert_eq!(replayed.tenant.version, replayed.events.len() as u64);
-        let created = journey.replay_first(catalog, anchor(), 1).expect("accepted");
+        let created = journey
+            .replay_first(catalog, anchor(), 1)
+            .expect("accepted");
         assert!(created.tenant.programs.is_empty());
     }
 
     #[test]
     fn a_refused_step_is_named() {
-        let text = JOURNEY.replace("\"partner\", user = \"alice\"", "\"partner\", user = \"bob\"");
+        let text = JOURNEY.replace(
+            "\"partner\", user = \"alice\"",
+            "\"partner\", user = \"bob\"",
+        );
         let journey = Journey::from_toml("j.toml", &text).expect("valid");
         let error = journey
             .replay(Catalog::partner_center(), anchor())
@@ -296,7 +302,11 @@ command = { type = "enroll", program = "maicpp" }
     fn a_bad_moment_names_its_step_and_line() {
         let text = JOURNEY.replace("10 business days ago", "last week");
         let error = Journey::from_toml("j.toml", &text).expect_err("refused");
-        assert_eq!((error.key.as_str(), error.line), ("steps[0].at", 5), "{error}");
+        assert_eq!(
+            (error.key.as_str(), error.line),
+            ("steps[0].at", 5),
+            "{error}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use serde_json::json;
 use tokio::sync::mpsc;
 
-use crate::{NewEvent, Store, StoreError};
+use clearance_store::{NewEvent, Store, StoreError};
 
 /// One acknowledged append: the tenant reached `version`, and its event `seq = version` got
 /// `revision`.

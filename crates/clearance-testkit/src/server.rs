@@ -1,10 +1,10 @@
 //! Starting a real server from a test: loopback, any free port, demo data,
-//! no background sweeper (tests call [`crate::Service::sweep`] themselves).
+//! no background sweeper (tests call `Service::sweep` themselves).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), clearance_server::server::ServeError> {
 //! let dir = std::env::temp_dir().join("clearance-example");
-//! let server = clearance_server::testing::start_demo(dir.join("clearance.db").to_str().unwrap()).await?;
+//! let server = clearance_testkit::server::start_demo(dir.join("clearance.db").to_str().unwrap()).await?;
 //! let tokens = server.demo.as_ref().expect("the demo was seeded");
 //! println!("{} {}", server.url(), tokens.support_agent.token);
 //! server.shutdown().await?;
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use axum::Router;
 use clearance_core::Catalog;
 
-use crate::server::{RunningServer, ServeConfig, ServeError, start};
+use clearance_server::server::{RunningServer, ServeConfig, ServeError, start};
 
 /// The config a test server uses: loopback port 0, the default catalog, the
 /// given store location, no sweeper.

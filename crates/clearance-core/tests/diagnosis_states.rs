@@ -3,29 +3,16 @@
 //! and the wire form of the step codes.
 
 use clearance_core::Catalog;
-use clearance_core::diagnosis::{Diagnosis, StepCode, diagnose};
+use clearance_core::diagnosis::{StepCode, diagnose};
 use clearance_core::journey::Journey;
 use clearance_core::workflow::{Actor, Command, SupportRole, execute};
+use clearance_testkit::render_diagnosis;
 use jiff::Timestamp;
 
 use StepCode::*;
 
 fn catalog() -> &'static Catalog {
     Catalog::partner_center()
-}
-
-/// The diagnosis as a person reads it.
-fn render(d: &Diagnosis) -> String {
-    let mut text = format!("cause: {}\n", d.cause);
-    for (n, step) in d.steps.iter().enumerate() {
-        text.push_str(&format!(
-            "{}. {}\n   {}\n",
-            n + 1,
-            step.code.as_str(),
-            step.text
-        ));
-    }
-    text
 }
 
 /// The seed's story through the workflow: stuck, escalated, authorized by
@@ -64,8 +51,8 @@ fn access_restored_by_support_asks_to_sign_in_again() {
     );
 
     let after = diagnose(catalog(), &tenant, &alice, now);
-    assert_eq!(after.codes(), [SignInAgain], "{}", render(&after));
-    insta::assert_snapshot!("access_restored", render(&after));
+    assert_eq!(after.codes(), [SignInAgain], "{}", render_diagnosis(&after));
+    insta::assert_snapshot!("access_restored", render_diagnosis(&after));
 
     // Once support resolves the case, nothing is left to say.
     let resolve = Command::ResolveCase {

@@ -145,15 +145,7 @@ fn actual(scenario: &Scenario) -> (Expect, Diagnosis) {
 
 /// The snapshot: the diagnosis as a person reads it, then every decision.
 fn render(expect: &Expect, diagnosis: &Diagnosis) -> String {
-    let mut text = format!("cause: {}\n", diagnosis.cause);
-    for (n, step) in diagnosis.steps.iter().enumerate() {
-        text.push_str(&format!(
-            "{}. {}\n   {}\n",
-            n + 1,
-            step.code.as_str(),
-            step.text
-        ));
-    }
+    let mut text = clearance_testkit::render_diagnosis(diagnosis);
     text.push_str("\ndecisions:\n");
     for action in &catalog().actions {
         match expect.denied.get(&action.id) {

@@ -8,7 +8,7 @@
 pub mod crash;
 pub mod server;
 
-use clearance_core::{Catalog, Scenario};
+use clearance_core::{Catalog, Diagnosis, Scenario};
 
 /// The seed's case, the one fixture every test that needs "the seed tenant"
 /// shares: `scenarios/01-seed-pending-past-sla.toml` (also the CLI's first example).
@@ -22,6 +22,21 @@ pub fn seed() -> Scenario {
         SEED,
     )
     .expect("the seed scenario is valid (the states corpus checks it)")
+}
+
+/// A diagnosis as a person reads it (the cause, then each step's code and
+/// text): the form its snapshots are reviewed in.
+pub fn render_diagnosis(diagnosis: &Diagnosis) -> String {
+    let mut text = format!("cause: {}\n", diagnosis.cause);
+    for (n, step) in diagnosis.steps.iter().enumerate() {
+        text.push_str(&format!(
+            "{}. {}\n   {}\n",
+            n + 1,
+            step.code.as_str(),
+            step.text
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

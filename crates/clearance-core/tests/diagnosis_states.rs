@@ -3,9 +3,9 @@
 //! and the wire form of the step codes.
 
 use clearance_core::Catalog;
-use clearance_core::diagnosis::{StepCode, diagnose};
 use clearance_core::journey::Journey;
 use clearance_core::workflow::{Actor, Command, SupportRole, execute};
+use clearance_core::{StepCode, diagnose};
 use clearance_testkit::render_diagnosis;
 use jiff::Timestamp;
 

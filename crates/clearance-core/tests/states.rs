@@ -17,8 +17,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use clearance_core::diagnosis::Diagnosis;
-use clearance_core::{Catalog, Scenario, decide, diagnose};
+use clearance_core::{Catalog, Diagnosis, Scenario, decide, diagnose};
 use serde::Deserialize;
 
 fn catalog() -> &'static Catalog {

@@ -15,8 +15,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clearance_core::workflow::{self, Actor, Command, SupportRole};
-use clearance_core::{Catalog, Tenant};
-use clearance_server::demo::business_days_before;
+use clearance_core::{Catalog, Journey, Tenant};
 use clearance_store::{NewEvent, NewTenant, Store, StoreOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 use jiff::Timestamp;
@@ -131,13 +130,6 @@ impl Kind {
             Kind::Member => "member".into(),
         }
     }
-
-    fn authorized(self) -> bool {
-        matches!(
-            self,
-            Kind::Authorized | Kind::AuthorizedReady | Kind::Member
-        )
-    }
 }
 
 /// Countries the population cycles through.
@@ -155,13 +147,89 @@ const USER_ROLES: [&[&str]; 5] = [
 /// The appeal document every generated appeal references (stored once).
 const APPEAL_PDF: &[u8] = b"%PDF-1.4\n% clearance gen: business registration\n%%EOF\n";
 
-/// Builds tenants: the commands of each kind and their past moments.
+/// The journeys (`corpus/journeys/`) the kinds replay, parsed once per run.
+const JOURNEYS: [(Kind, &str, &str); 14] = [
+    (
+        Kind::NotEnrolled,
+        "not-enrolled.toml",
+        include_str!("../../../corpus/journeys/not-enrolled.toml"),
+    ),
+    (
+        Kind::Enrolled,
+        "enrolled.toml",
+        include_str!("../../../corpus/journeys/enrolled.toml"),
+    ),
+    (
+        Kind::PendingInsideSla,
+        "pending-inside-sla.toml",
+        include_str!("../../../corpus/journeys/pending-inside-sla.toml"),
+    ),
+    (
+        Kind::PendingOverdueSwept,
+        "pending-overdue-swept.toml",
+        include_str!("../../../corpus/journeys/pending-overdue-swept.toml"),
+    ),
+    (
+        Kind::PendingOverdueUnswept,
+        "contoso.toml",
+        include_str!("../../../corpus/journeys/contoso.toml"),
+    ),
+    (
+        Kind::InProgress,
+        "in-progress.toml",
+        include_str!("../../../corpus/journeys/in-progress.toml"),
+    ),
+    (
+        Kind::Challenged,
+        "northwind.toml",
+        include_str!("../../../corpus/journeys/northwind.toml"),
+    ),
+    (
+        Kind::Rejected(0),
+        "rejected-after-0-appeals.toml",
+        include_str!("../../../corpus/journeys/rejected-after-0-appeals.toml"),
+    ),
+    (
+        Kind::Rejected(1),
+        "fabrikam.toml",
+        include_str!("../../../corpus/journeys/fabrikam.toml"),
+    ),
+    (
+        Kind::Rejected(2),
+        "rejected-after-2-appeals.toml",
+        include_str!("../../../corpus/journeys/rejected-after-2-appeals.toml"),
+    ),
+    (
+        Kind::Rejected(3),
+        "rejected-after-3-appeals.toml",
+        include_str!("../../../corpus/journeys/rejected-after-3-appeals.toml"),
+    ),
+    (
+        Kind::Authorized,
+        "authorized.toml",
+        include_str!("../../../corpus/journeys/authorized.toml"),
+    ),
+    (
+        Kind::AuthorizedReady,
+        "authorized-ready.toml",
+        include_str!("../../../corpus/journeys/authorized-ready.toml"),
+    ),
+    (
+        Kind::Member,
+        "woodgrove.toml",
+        include_str!("../../../corpus/journeys/woodgrove.toml"),
+    ),
+];
+
+/// One kind's journey with gen's ids and resolved moments: what every tenant
+/// of that kind replays, varied per tenant by [`Population::plan`].
+type Plan = Vec<(Actor, Command, Timestamp)>;
+
+/// Builds tenants: each kind's journey, with its moments counted back from the anchor.
 pub struct Population<'c> {
     catalog: &'c Catalog,
     users: u32,
-    /// `days[n]`: `n` business days before the anchor.
-    days: Vec<Timestamp>,
-    document: String,
+    plans: BTreeMap<Kind, Plan>,
     fingerprint: u64,
 }
 
@@ -180,18 +248,33 @@ pub struct BuiltTenant {
 }
 
 impl<'c> Population<'c> {
-    /// A population over `catalog`, anchored at `now`.
-    pub fn new(catalog: &'c Catalog, users: u32, now: Timestamp) -> Self {
-        let days = (0..=40)
-            .map(|n| business_days_before(catalog, now, n))
-            .collect();
-        Population {
+    /// A population over `catalog`, anchored at `now`: the journeys are parsed and their
+    /// moments resolved here, once.
+    pub fn new(catalog: &'c Catalog, users: u32, now: Timestamp) -> anyhow::Result<Self> {
+        let document = sha256_hex(APPEAL_PDF);
+        let mut plans = BTreeMap::new();
+        for (kind, file, text) in JOURNEYS {
+            let journey = Journey::from_toml(file, text)?;
+            let plan = journey
+                .steps
+                .into_iter()
+                .map(|step| {
+                    let at = step.at.resolve(&catalog.calendar, now);
+                    (
+                        gen_actor(step.actor),
+                        gen_command(step.command, &document),
+                        at,
+                    )
+                })
+                .collect();
+            plans.insert(kind, plan);
+        }
+        Ok(Population {
             catalog,
             users,
-            days,
-            document: sha256_hex(APPEAL_PDF),
+            plans,
             fingerprint: catalog.fingerprint(),
-        }
+        })
     }
 
     /// Builds tenant `index` under `id` through the core's workflow.
@@ -234,172 +317,88 @@ impl<'c> Population<'c> {
         })
     }
 
-    /// The commands that bring tenant `index` to `kind`, each with its actor and moment.
-    fn plan(&self, index: u64, kind: Kind) -> Vec<(Actor, Command, Timestamp)> {
-        let day = |n: usize| self.days[n];
-        let admin = Actor::Partner {
-            user: "u0".to_owned(),
-        };
-        let agent = Actor::Support {
-            id: "gen-agent".to_owned(),
-            role: SupportRole::SupportAgent,
-        };
-        let staff_admin = Actor::Support {
-            id: "gen-admin".to_owned(),
-            role: SupportRole::SupportAdmin,
-        };
-        let maicpp = || "maicpp".to_owned();
-        let mut plan = vec![(
-            staff_admin,
-            Command::CreateTenant {
-                country: COUNTRIES[(index % COUNTRIES.len() as u64) as usize].to_owned(),
-                admin: "u0".to_owned(),
-                roles: vec!["global_admin".to_owned(), "maicpp_partner_admin".to_owned()],
-            },
-            day(40),
-        )];
-        if kind == Kind::NotEnrolled {
-            return plan;
-        }
-        plan.push((
-            admin.clone(),
-            Command::Enroll { program: maicpp() },
-            day(39),
-        ));
-        let submitted = match kind {
-            Kind::NotEnrolled | Kind::Enrolled => return plan,
-            Kind::PendingInsideSla => 2,
-            Kind::PendingOverdueSwept | Kind::PendingOverdueUnswept => 8,
-            Kind::InProgress => 3,
-            Kind::Challenged => 6,
-            Kind::Rejected(_) => 30,
-            Kind::Authorized | Kind::AuthorizedReady | Kind::Member => 25,
-        };
-        plan.push((
-            admin.clone(),
-            Command::SubmitVerification { program: maicpp() },
-            day(submitted),
-        ));
-        match kind {
-            Kind::PendingOverdueSwept => {
-                plan.push((
-                    Actor::System,
-                    Command::MarkOverdue { program: maicpp() },
-                    day(1),
-                ));
-            }
-            Kind::InProgress => {
-                plan.push((agent, Command::StartReview { program: maicpp() }, day(2)));
-            }
-            Kind::Challenged => {
-                plan.push((
-                    agent.clone(),
-                    Command::StartReview { program: maicpp() },
-                    day(5),
-                ));
-                plan.push((
-                    agent,
-                    Command::Challenge {
-                        program: maicpp(),
-                        reason: "We could not verify the company's address.".to_owned(),
-                        documents: vec!["utility_bill".to_owned()],
-                    },
-                    day(4),
-                ));
-            }
-            Kind::Rejected(appeals) => {
-                let mut at = 29;
-                for round in 0..=appeals {
-                    if round > 0 {
-                        plan.push((
-                            admin.clone(),
-                            Command::Appeal {
-                                program: maicpp(),
-                                document_type: "business_registration".to_owned(),
-                                document: self.document.clone(),
-                            },
-                            day(at),
-                        ));
-                        at -= 1;
-                    }
-                    plan.push((
-                        agent.clone(),
-                        Command::StartReview { program: maicpp() },
-                        day(at),
-                    ));
-                    plan.push((
-                        agent.clone(),
-                        Command::Reject {
-                            program: maicpp(),
-                            reason: "The legal business name does not match the registration."
-                                .to_owned(),
-                        },
-                        day(at - 1),
-                    ));
-                    at -= 2;
-                }
-            }
-            _ if kind.authorized() => {
-                plan.push((
-                    agent.clone(),
-                    Command::StartReview { program: maicpp() },
-                    day(24),
-                ));
-                plan.push((
-                    agent.clone(),
-                    Command::Authorize { program: maicpp() },
-                    day(23),
-                ));
+    /// The commands that bring tenant `index` to `kind`, each with its actor and moment:
+    /// the kind's journey with the tenant's country and capability score, and its other
+    /// users added as soon as it is authorized (the workflow refuses them before).
+    fn plan(&self, index: u64, kind: Kind) -> Plan {
+        let journey = &self.plans[&kind];
+        let mut plan = Vec::with_capacity(journey.len() + self.users as usize);
+        for (actor, command, at) in journey {
+            let command = match command {
+                Command::CreateTenant { admin, roles, .. } => Command::CreateTenant {
+                    country: COUNTRIES[(index % COUNTRIES.len() as u64) as usize].to_owned(),
+                    admin: admin.clone(),
+                    roles: roles.clone(),
+                },
+                Command::UpdateCapabilityScore { .. } => Command::UpdateCapabilityScore {
+                    score: 40 + (index % 60) as u32,
+                },
+                other => other.clone(),
+            };
+            let authorized = matches!(command, Command::Authorize { .. });
+            plan.push((actor.clone(), command, *at));
+            if authorized {
                 for user in 1..self.users {
                     let roles = USER_ROLES[(user as usize - 1) % USER_ROLES.len()];
                     plan.push((
-                        admin.clone(),
+                        admin(),
                         Command::AddUser {
                             user: format!("u{user}"),
                             roles: roles.iter().map(|role| (*role).to_owned()).collect(),
                         },
-                        day(22),
-                    ));
-                }
-                if kind != Kind::Authorized {
-                    for profile in ["payment", "tax"] {
-                        plan.push((
-                            admin.clone(),
-                            Command::UpdateProfile {
-                                profile: profile.to_owned(),
-                                complete: true,
-                            },
-                            day(21),
-                        ));
-                    }
-                    plan.push((
-                        admin.clone(),
-                        Command::AcceptAgreement {
-                            agreement: "mpa".to_owned(),
-                        },
-                        day(21),
-                    ));
-                    plan.push((
-                        agent,
-                        Command::UpdateCapabilityScore {
-                            score: 40 + (index % 60) as u32,
-                        },
-                        day(20),
-                    ));
-                }
-                if kind == Kind::Member {
-                    plan.push((
-                        admin,
-                        Command::BuyMembership {
-                            offer: "maicpp_core_benefits".to_owned(),
-                        },
-                        day(10),
+                        *at,
                     ));
                 }
             }
-            _ => {}
         }
         plan
+    }
+}
+
+/// The admin every generated tenant is created with.
+const ADMIN: &str = "u0";
+
+fn admin() -> Actor {
+    Actor::Partner {
+        user: ADMIN.to_owned(),
+    }
+}
+
+/// A journey's actor as gen names it: the one partner user is the admin `u0`; staff are
+/// `gen-agent` and `gen-admin` by role.
+fn gen_actor(actor: Actor) -> Actor {
+    match actor {
+        Actor::Partner { .. } => admin(),
+        Actor::Support { role, .. } => Actor::Support {
+            id: match role {
+                SupportRole::SupportAgent => "gen-agent",
+                SupportRole::SupportAdmin => "gen-admin",
+            }
+            .to_owned(),
+            role,
+        },
+        Actor::System => Actor::System,
+    }
+}
+
+/// A journey's command with gen's admin and appeal document.
+fn gen_command(command: Command, document: &str) -> Command {
+    match command {
+        Command::CreateTenant { country, roles, .. } => Command::CreateTenant {
+            country,
+            admin: ADMIN.to_owned(),
+            roles,
+        },
+        Command::Appeal {
+            program,
+            document_type,
+            ..
+        } => Command::Appeal {
+            program,
+            document_type,
+            document: document.to_owned(),
+        },
+        other => other,
     }
 }
 
@@ -457,7 +456,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         catalog,
         args.users_per_tenant,
         args.now.unwrap_or_else(Timestamp::now),
-    );
+    )?;
     let progress = ProgressBar::new(args.tenants).with_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} tenants ({per_sec}, eta {eta})",
@@ -643,7 +642,7 @@ mod tests {
     fn every_kind_builds_through_the_workflow() {
         let catalog = Catalog::partner_center();
         let now: Timestamp = "2026-11-24T10:00:00Z".parse().expect("a valid timestamp");
-        let population = Population::new(catalog, 3, now);
+        let population = Population::new(catalog, 3, now).expect("the journeys parse");
         let mut seen = std::collections::BTreeSet::new();
         for index in 0..1000 {
             let tenant = population

@@ -586,9 +586,7 @@ async fn verify_writes(server: &Server, tenants: &[String], log: &WriteLog) -> B
 
 /// The demo tenants and their admins.
 fn demo_tenants() -> impl Iterator<Item = (&'static str, &'static str)> {
-    clearance_server::demo::TENANTS
-        .iter()
-        .map(|(tenant, admin, _)| (*tenant, *admin))
+    clearance_server::demo::tenants().map(|tenant| (tenant.id, tenant.admin))
 }
 
 async fn demo_state(server: &Server) -> Value {

@@ -120,6 +120,20 @@ impl BusinessCalendar {
         date_from_day_number(current)
     }
 
+    /// The latest moment a whole number of days before `now` (same time of
+    /// day) that lies `days` business days before it: how journeys and the
+    /// demo place "8 business days ago". Always at least one day before `now`.
+    pub fn business_days_before(&self, now: Timestamp, days: u32) -> Timestamp {
+        let mut back = 0i64;
+        loop {
+            back += 1;
+            let at = now - jiff::SignedDuration::from_hours(24 * back);
+            if self.business_days_between(at, now) >= days {
+                return at;
+            }
+        }
+    }
+
     /// The SLA of a round submitted at `submitted` and allowed `sla_days`, at `now`.
     pub fn sla(&self, submitted: Timestamp, sla_days: u32, now: Timestamp) -> SlaStatus {
         let elapsed = self.business_days_between(submitted, now);

@@ -18,7 +18,7 @@ const LAYERS: &[&[&str]] = &[
     &["decision"],
     &["diagnosis"],
     &["workflow"],
-    &["scenario"],
+    &["scenario", "journey"],
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

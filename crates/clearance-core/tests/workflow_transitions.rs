@@ -6,6 +6,7 @@
 
 use clearance_core::Catalog;
 use clearance_core::catalog::Set;
+use clearance_core::journey::Journey;
 use clearance_core::state::{CaseStatus, EnrollmentStatus, Tenant, User, VerificationStatus};
 use clearance_core::workflow::{
     Actor, Command, Event, SupportRole, WorkflowError, execute, replay,
@@ -69,22 +70,31 @@ struct History {
 }
 
 impl History {
+    /// The first `steps` steps of the seed's journey
+    /// (`corpus/journeys/contoso-support-authorizes.toml`, fixed moments).
+    fn seed_journey(steps: usize) -> Self {
+        let journey = Journey::from_toml(
+            "contoso-support-authorizes.toml",
+            include_str!("../../../corpus/journeys/contoso-support-authorizes.toml"),
+        )
+        .expect("the journey parses");
+        let replayed = journey
+            .replay_first(catalog(), at(LATER), steps)
+            .expect("the journey is accepted");
+        History {
+            tenant: replayed.tenant,
+            events: replayed
+                .events
+                .into_iter()
+                .map(|(event, when, _)| (event, when))
+                .collect(),
+        }
+    }
+
     /// Contoso, created by support with alice (Global Admin and MAICPP
     /// partner admin) as its primary contact.
     fn created() -> Self {
-        let history = History {
-            tenant: Tenant::new("contoso", ""),
-            events: Vec::new(),
-        };
-        history.with(
-            support_admin(),
-            Command::CreateTenant {
-                country: "US".into(),
-                admin: "alice".into(),
-                roles: strings(&["global_admin", "maicpp_partner_admin"]),
-            },
-            CREATED,
-        )
+        History::seed_journey(1)
     }
 
     fn with(mut self, actor: Actor, command: Command, when: &str) -> Self {
@@ -112,16 +122,14 @@ impl History {
     }
 }
 
+/// Enrolled in MAICPP at creation: the seed's journey's second step.
 fn enrolled() -> History {
-    History::created().with(alice(), Command::Enroll { program: maicpp() }, CREATED)
+    History::seed_journey(2)
 }
 
+/// Verification submitted on the 12th: the seed's journey's third step.
 fn pending() -> History {
-    enrolled().with(
-        alice(),
-        Command::SubmitVerification { program: maicpp() },
-        SUBMITTED,
-    )
+    History::seed_journey(3)
 }
 
 fn in_progress() -> History {

@@ -44,9 +44,12 @@ pub struct Case {
 
 /// Every (demo tenant, admin user, action) triple, in a fixed order.
 pub fn triples() -> Vec<(&'static str, &'static str, &'static str)> {
-    clearance_server::demo::TENANTS
-        .iter()
-        .flat_map(|(tenant, user, _)| ACTIONS.iter().map(move |action| (*tenant, *user, *action)))
+    clearance_server::demo::tenants()
+        .flat_map(|tenant| {
+            ACTIONS
+                .iter()
+                .map(move |action| (tenant.id, tenant.admin, *action))
+        })
         .collect()
 }
 
@@ -118,7 +121,7 @@ mod tests {
         let triples = triples();
         assert_eq!(
             triples.len(),
-            clearance_server::demo::TENANTS.len() * ACTIONS.len()
+            clearance_server::demo::tenants().len() * ACTIONS.len()
         );
         let (tenant, user, action) = triples[0];
         let first: serde_json::Value =

@@ -284,7 +284,7 @@ pub async fn demo_tenants(
         .context("seeding the demo tenants")?;
     let staff = demo::support_agent();
     let mut tenants = HashMap::new();
-    for (id, _, _) in demo::TENANTS {
+    for id in demo::tenants().map(|tenant| tenant.id) {
         let tenant = service
             .tenant(&staff, id, None)
             .await

@@ -8,9 +8,11 @@
 //! are derived from fixed seeds so that every run prints tokens that work;
 //! they are for local demos only.
 
-use clearance_core::Catalog;
-use clearance_core::workflow::{Command, SupportRole};
-use jiff::{SignedDuration, Timestamp};
+use std::sync::LazyLock;
+
+use clearance_core::Journey;
+use clearance_core::workflow::{Actor, Command, SupportRole};
+use jiff::Timestamp;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -55,30 +57,79 @@ pub fn support_admin() -> Principal {
     }
 }
 
-/// The demo tenants: id, admin user, and what state it shows.
-pub const TENANTS: [(&str, &str, &str); 5] = [
-    (
-        "contoso",
-        "alice",
-        "the seed's case: MAICPP pending qualification, verification pending 8 business days, no banner; Membership locked",
-    ),
-    ("fabrikam", "bob", "verification rejected, one appeal used"),
-    (
-        "northwind",
-        "carol",
-        "verification challenged: an action-required banner asks for a document",
-    ),
-    (
-        "tailspin",
-        "dave",
-        "authorized and active; Buy Now disabled only by the missing payment profile",
-    ),
-    (
-        "woodgrove",
-        "erin",
-        "healthy: authorized, profiles complete, membership bought",
-    ),
-];
+/// The demo tenants' journeys (`corpus/journeys/`), in seeding order: the
+/// idempotency keys number their steps across all five in this order.
+static JOURNEYS: LazyLock<Vec<Journey>> = LazyLock::new(|| {
+    [
+        (
+            "contoso.toml",
+            include_str!("../../../corpus/journeys/contoso.toml"),
+        ),
+        (
+            "fabrikam.toml",
+            include_str!("../../../corpus/journeys/fabrikam.toml"),
+        ),
+        (
+            "northwind.toml",
+            include_str!("../../../corpus/journeys/northwind.toml"),
+        ),
+        (
+            "tailspin.toml",
+            include_str!("../../../corpus/journeys/tailspin.toml"),
+        ),
+        (
+            "woodgrove.toml",
+            include_str!("../../../corpus/journeys/woodgrove.toml"),
+        ),
+    ]
+    .into_iter()
+    .map(|(file, text)| {
+        Journey::from_toml(file, text).unwrap_or_else(|error| {
+            panic!("the embedded demo journey does not parse (a unit test checks it): {error}")
+        })
+    })
+    .collect()
+});
+
+/// The demo tenants' journeys, in seeding order.
+pub fn journeys() -> &'static [Journey] {
+    &JOURNEYS
+}
+
+/// One demo tenant: its id, its admin user and what state it shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DemoTenant {
+    /// The tenant id.
+    pub id: &'static str,
+    /// The admin user its journey creates it with (the primary contact).
+    pub admin: &'static str,
+    /// What state it is in, in a sentence.
+    pub about: &'static str,
+}
+
+/// The demo tenants, in seeding order.
+pub fn tenants() -> impl ExactSizeIterator<Item = DemoTenant> {
+    journeys().iter().map(|journey| {
+        let admin = journey
+            .steps
+            .iter()
+            .find_map(|step| match &step.command {
+                Command::CreateTenant { admin, .. } => Some(admin.as_str()),
+                _ => None,
+            })
+            .unwrap_or_else(|| {
+                panic!(
+                    "demo journey `{}` creates no tenant (a unit test checks it)",
+                    journey.tenant
+                )
+            });
+        DemoTenant {
+            id: &journey.tenant,
+            admin,
+            about: &journey.about,
+        }
+    })
+}
 
 /// A deterministic demo token for `principal`.
 pub fn demo_token(principal: &Principal) -> String {
@@ -87,7 +138,8 @@ pub fn demo_token(principal: &Principal) -> String {
     auth::token_from_bytes(&seed)
 }
 
-/// A small but valid-looking PDF used as the demo's appeal document.
+/// A small but valid-looking PDF used as the demo's appeal document (fabrikam's
+/// journey names it by its SHA-256).
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n% clearance demo: business registration\n%%EOF\n";
 
 /// Seeds the demo tenants (steps already applied are replayed, not repeated)
@@ -96,221 +148,10 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
     let catalog = service.catalog();
     let admin = support_admin();
     let agent = support_agent();
-    let days = |n: u32| business_days_before(catalog, now, n);
-    let maicpp = || "maicpp".to_owned();
     let partner = |tenant: &str, user: &str| Principal::Partner {
         tenant: tenant.into(),
         user: user.into(),
     };
-
-    let mut steps: Vec<(Principal, &str, Command, Timestamp)> = Vec::new();
-    let create = |admin_user: &str| Command::CreateTenant {
-        country: "US".into(),
-        admin: admin_user.into(),
-        roles: vec!["global_admin".into(), "maicpp_partner_admin".into()],
-    };
-
-    // contoso: the seed's own case.
-    let alice = partner("contoso", "alice");
-    steps.push((admin.clone(), "contoso", create("alice"), days(10)));
-    steps.push((
-        alice.clone(),
-        "contoso",
-        Command::Enroll { program: maicpp() },
-        days(9),
-    ));
-    steps.push((
-        alice.clone(),
-        "contoso",
-        Command::SubmitVerification { program: maicpp() },
-        days(8),
-    ));
-
-    // fabrikam: rejected, one appeal used, rejected again.
-    let bob = partner("fabrikam", "bob");
-    steps.push((admin.clone(), "fabrikam", create("bob"), days(25)));
-    steps.push((
-        bob.clone(),
-        "fabrikam",
-        Command::Enroll { program: maicpp() },
-        days(24),
-    ));
-    steps.push((
-        bob.clone(),
-        "fabrikam",
-        Command::SubmitVerification { program: maicpp() },
-        days(23),
-    ));
-    steps.push((
-        agent.clone(),
-        "fabrikam",
-        Command::StartReview { program: maicpp() },
-        days(21),
-    ));
-    steps.push((
-        agent.clone(),
-        "fabrikam",
-        Command::Reject {
-            program: maicpp(),
-            reason: "The legal business name does not match the registration document.".into(),
-        },
-        days(20),
-    ));
-    steps.push((
-        bob.clone(),
-        "fabrikam",
-        Command::Appeal {
-            program: maicpp(),
-            document_type: "business_registration".into(),
-            document: auth::hex_sha256(DEMO_PDF),
-        },
-        days(15),
-    ));
-    steps.push((
-        agent.clone(),
-        "fabrikam",
-        Command::StartReview { program: maicpp() },
-        days(13),
-    ));
-    steps.push((
-        agent.clone(),
-        "fabrikam",
-        Command::Reject {
-            program: maicpp(),
-            reason: "The registration document is older than 12 months.".into(),
-        },
-        days(12),
-    ));
-
-    // northwind: challenged, banner shown.
-    let carol = partner("northwind", "carol");
-    steps.push((admin.clone(), "northwind", create("carol"), days(7)));
-    steps.push((
-        carol.clone(),
-        "northwind",
-        Command::Enroll { program: maicpp() },
-        days(6),
-    ));
-    steps.push((
-        carol.clone(),
-        "northwind",
-        Command::SubmitVerification { program: maicpp() },
-        days(5),
-    ));
-    steps.push((
-        agent.clone(),
-        "northwind",
-        Command::StartReview { program: maicpp() },
-        days(3),
-    ));
-    steps.push((
-        agent.clone(),
-        "northwind",
-        Command::Challenge {
-            program: maicpp(),
-            reason: "We could not verify the company's address.".into(),
-            documents: vec!["utility_bill".into(), "bank_statement".into()],
-        },
-        days(2),
-    ));
-
-    // tailspin: authorized, active, tax profile complete, payment missing.
-    let dave = partner("tailspin", "dave");
-    steps.push((admin.clone(), "tailspin", create("dave"), days(20)));
-    steps.push((
-        dave.clone(),
-        "tailspin",
-        Command::Enroll { program: maicpp() },
-        days(19),
-    ));
-    steps.push((
-        dave.clone(),
-        "tailspin",
-        Command::SubmitVerification { program: maicpp() },
-        days(18),
-    ));
-    steps.push((
-        agent.clone(),
-        "tailspin",
-        Command::StartReview { program: maicpp() },
-        days(17),
-    ));
-    steps.push((
-        agent.clone(),
-        "tailspin",
-        Command::Authorize { program: maicpp() },
-        days(16),
-    ));
-    steps.push((
-        dave.clone(),
-        "tailspin",
-        Command::UpdateProfile {
-            profile: "tax".into(),
-            complete: true,
-        },
-        days(15),
-    ));
-
-    // woodgrove: healthy, membership bought.
-    let erin = partner("woodgrove", "erin");
-    steps.push((admin.clone(), "woodgrove", create("erin"), days(40)));
-    steps.push((
-        erin.clone(),
-        "woodgrove",
-        Command::Enroll { program: maicpp() },
-        days(39),
-    ));
-    steps.push((
-        erin.clone(),
-        "woodgrove",
-        Command::SubmitVerification { program: maicpp() },
-        days(38),
-    ));
-    steps.push((
-        agent.clone(),
-        "woodgrove",
-        Command::StartReview { program: maicpp() },
-        days(37),
-    ));
-    steps.push((
-        agent.clone(),
-        "woodgrove",
-        Command::Authorize { program: maicpp() },
-        days(36),
-    ));
-    for profile in ["payment", "tax"] {
-        steps.push((
-            erin.clone(),
-            "woodgrove",
-            Command::UpdateProfile {
-                profile: profile.into(),
-                complete: true,
-            },
-            days(35),
-        ));
-    }
-    steps.push((
-        erin.clone(),
-        "woodgrove",
-        Command::AcceptAgreement {
-            agreement: "mpa".into(),
-        },
-        days(35),
-    ));
-    steps.push((
-        agent.clone(),
-        "woodgrove",
-        Command::UpdateCapabilityScore { score: 82 },
-        days(34),
-    ));
-    steps.push((
-        erin.clone(),
-        "woodgrove",
-        Command::BuyMembership {
-            offer: "maicpp_core_benefits".into(),
-        },
-        days(30),
-    ));
 
     let document = service.store();
     document
@@ -321,10 +162,34 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
         )
         .await?;
     let mut applied = 0;
-    for (index, (principal, tenant, command, at)) in steps.into_iter().enumerate() {
-        let key = format!("demo-seed:{tenant}:{index}:{}", command.name());
+    let steps = journeys().iter().flat_map(|journey| {
+        journey
+            .steps
+            .iter()
+            .map(move |step| (&journey.tenant, step))
+    });
+    // The key numbers the step across all journeys, as it always has: a store
+    // seeded by an earlier version replays instead of repeating.
+    for (index, (tenant, step)) in steps.enumerate() {
+        let principal = match &step.actor {
+            Actor::Partner { user } => partner(tenant, user),
+            Actor::Support { id, role } => Principal::Staff {
+                id: id.clone(),
+                role: *role,
+            },
+            // Only people act in the demo (a unit test checks the journeys); the
+            // sweeper marks overdue tenants itself.
+            Actor::System => {
+                return Err(ServiceError::Invalid {
+                    field: format!("journeys.{tenant}.actor"),
+                    message: "the demo replays people's commands only, not the system's".into(),
+                });
+            }
+        };
+        let key = format!("demo-seed:{tenant}:{index}:{}", step.command.name());
+        let at = step.at.resolve(&catalog.calendar, now);
         let outcome = service
-            .execute_at(&principal, tenant, command, Some(&key), at)
+            .execute_at(&principal, tenant, step.command.clone(), Some(&key), at)
             .await?;
         if !outcome.replayed {
             applied += 1;
@@ -347,12 +212,12 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
         },
         partners: Vec::new(),
     };
-    for (tenant, user, about) in TENANTS {
-        let principal = partner(tenant, user);
+    for tenant in tenants() {
+        let principal = partner(tenant.id, tenant.admin);
         tokens.partners.push(DemoToken {
             token: demo_token(&principal),
             principal,
-            about: about.into(),
+            about: tenant.about.into(),
         });
     }
     for demo in [&tokens.support_agent, &tokens.support_admin]
@@ -362,19 +227,6 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
         service.store_token(&demo.token, &demo.principal).await?;
     }
     Ok(tokens)
-}
-
-/// The latest moment, a whole number of days before `now` (same time of day),
-/// that lies `n` business days before it by the catalog's calendar.
-pub fn business_days_before(catalog: &Catalog, now: Timestamp, n: u32) -> Timestamp {
-    let mut days = 0i64;
-    loop {
-        days += 1;
-        let at = now - SignedDuration::from_hours(24 * days);
-        if catalog.calendar.business_days_between(at, now) >= n {
-            return at;
-        }
-    }
 }
 
 #[cfg(test)]
@@ -391,17 +243,57 @@ mod tests {
 
     #[test]
     fn past_moments_are_counted_in_business_days() {
-        let catalog = Catalog::partner_center();
+        let catalog = clearance_core::Catalog::partner_center();
         // Wednesday 2026-11-25: 8 business days back crosses a weekend and
         // Veterans Day is before it; Thanksgiving is after.
         let now: Timestamp = "2026-11-25T12:00:00Z".parse().expect("valid");
-        let at = business_days_before(catalog, now, 8);
+        let at = catalog.calendar.business_days_before(now, 8);
         assert_eq!(catalog.calendar.business_days_between(at, now), 8);
         assert_eq!(
             catalog
                 .calendar
-                .business_days_between(at + SignedDuration::from_hours(24), now),
+                .business_days_between(at + jiff::SignedDuration::from_hours(24), now),
             7
         );
+    }
+
+    #[test]
+    fn the_journeys_name_five_tenants_with_their_admins() {
+        let tenants: Vec<(&str, &str)> = tenants().map(|t| (t.id, t.admin)).collect();
+        assert_eq!(
+            tenants,
+            [
+                ("contoso", "alice"),
+                ("fabrikam", "bob"),
+                ("northwind", "carol"),
+                ("tailspin", "dave"),
+                ("woodgrove", "erin"),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_journeys_replay_and_the_appeal_names_the_demo_document() {
+        let catalog = clearance_core::Catalog::partner_center();
+        let now: Timestamp = "2026-11-25T12:00:00Z".parse().expect("valid");
+        for journey in journeys() {
+            journey
+                .replay(catalog, now)
+                .expect("every demo step is accepted");
+            assert!(
+                journey.steps.iter().all(|step| step.actor != Actor::System),
+                "{}: the demo acts as people only",
+                journey.tenant
+            );
+        }
+        let appeals: Vec<&str> = journeys()
+            .iter()
+            .flat_map(|journey| &journey.steps)
+            .filter_map(|step| match &step.command {
+                Command::Appeal { document, .. } => Some(document.as_str()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(appeals, [auth::hex_sha256(DEMO_PDF)]);
     }
 }

@@ -13,7 +13,6 @@
 //! - [`server`]: configuration and [`run`]: open the store, load the cache,
 //!   serve until SIGINT/SIGTERM, sweep SLAs in the background.
 //! - [`demo`]: the demo tenants and tokens of `clearance serve --demo`.
-//! - [`testing`]: start a real server on a loopback port from a test.
 
 pub mod api;
 pub mod auth;
@@ -21,7 +20,6 @@ pub mod demo;
 pub mod error;
 pub mod server;
 pub mod service;
-pub mod testing;
 pub mod views;
 
 pub use api::router;

@@ -5,7 +5,6 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clearance_server::server::start;
-use clearance_server::testing;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -35,7 +34,7 @@ async fn two_servers_on_one_postgres_agree_after_a_write() {
         .expect("after 1970")
         .as_nanos();
     let schema = format!("server_test_{}_{nanos}", std::process::id());
-    let mut config = testing::config(&url);
+    let mut config = clearance_testkit::server::config(&url);
     config.schema = Some(schema.clone());
     config.demo = true;
     let a = start(config.clone(), |_| axum::Router::new())
@@ -129,7 +128,7 @@ async fn two_servers_seeding_the_demo_at_once_apply_each_step_once() {
         .duration_since(UNIX_EPOCH)
         .expect("after 1970")
         .as_nanos();
-    let mut config = testing::config(&url);
+    let mut config = clearance_testkit::server::config(&url);
     config.schema = Some(format!("server_seed_{}_{nanos}", std::process::id()));
     config.demo = true;
     let (a, b) = tokio::join!(

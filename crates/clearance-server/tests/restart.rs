@@ -2,7 +2,6 @@
 //! after them.
 
 use clearance_server::server::start;
-use clearance_server::testing;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -22,7 +21,7 @@ async fn a_restart_from_snapshots_rebuilds_the_same_state() {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let location = dir.path().join("clearance.db");
     let location = location.to_str().expect("UTF-8");
-    let mut config = testing::config(location);
+    let mut config = clearance_testkit::server::config(location);
     config.demo = true;
     config.options.snapshot_every = 3;
     let server = start(config.clone(), |_| axum::Router::new())

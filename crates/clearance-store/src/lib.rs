@@ -45,8 +45,6 @@ mod postgres;
 mod records;
 mod sqlite;
 
-pub mod crash_check;
-
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,7 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use clearance_store::Store;
-use clearance_store::crash_check::{Acknowledgement, append_until_killed, verify_acknowledged};
+use clearance_testkit::crash::{Acknowledgement, append_until_killed, verify_acknowledged};
 
 const CHILD_DB: &str = "CLEARANCE_CRASH_CHILD_DB";
 /// Acknowledgements to see before pulling the plug; the child is still writing then.

@@ -19,7 +19,7 @@ impl Demo {
     pub async fn start() -> Demo {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let location = dir.path().join("clearance.db");
-        let server = clearance_server::testing::start_demo(location.to_str().expect("UTF-8 path"))
+        let server = clearance_testkit::server::start_demo(location.to_str().expect("UTF-8 path"))
             .await
             .expect("the demo server starts");
         Demo { server, dir }

@@ -820,7 +820,7 @@ impl<'a> Finder<'a> {
                 " (must be Authorized)"
             }
         );
-        if let Some(action) = self.catalog.action_ix("legal_info.view") {
+        if let Some(action) = self.catalog.gates.legal_info.action() {
             let decision = decide(self.catalog, self.tenant, self.user, action, self.now);
             if let Some(unmet) = decision.unmet.first() {
                 let who = who_text(self.catalog, &unmet.requirement.fixed_by);
@@ -977,14 +977,11 @@ impl Focus {
     }
 }
 
-/// A purchase action checks a membership (no active one, or the renewal window).
+/// A purchase action is some offer's `buy` or `renew`, as the catalog names them.
 fn is_purchase(catalog: &Catalog, decision: &Decision<'_>) -> bool {
-    decision.action.all_requirements.iter().any(|r| {
-        matches!(
-            catalog.requirements[r.index()].kind,
-            RequirementKind::NoActiveMembership(_) | RequirementKind::MembershipInRenewalWindow(_)
-        )
-    })
+    catalog
+        .action_ix(&decision.action.id)
+        .is_some_and(|action| catalog.is_purchase(action))
 }
 
 fn enrollment_words(status: EnrollmentStatus) -> &'static str {

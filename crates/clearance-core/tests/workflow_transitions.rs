@@ -1888,9 +1888,26 @@ max_appeals = 3
 appeal_roles = []
 enroll_roles = ["admin"]
 
+[gates]
+manage_roles = "off"
+add_user = "off"
+appeal = "off"
+open_case = "off"
+comment_case = "off"
+view_cases = "off"
+legal_info = "off"
+verification = "off"
+tenant_summary = "off"
+view_users = "off"
+audit_trail = "off"
+other_users = "off"
+membership_page = "off"
+offers_page = "off"
+
 [[program]]
 id = "maicpp"
 name = "MAICPP"
+home = "membership_offers"
 
 [[role]]
 id = "admin"
@@ -1902,6 +1919,8 @@ name = "Core"
 program = "maicpp"
 renewal_window_days = 5
 term_days = 10
+buy = "membership_offers.buy"
+renew = "membership_offers.renew"
 
 [[workspace]]
 id = "membership_offers"

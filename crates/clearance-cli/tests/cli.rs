@@ -305,22 +305,6 @@ sla_business_days = 3
 max_appeals = 1
 enroll_roles = ["owner"]
 
-[gates]
-manage_roles = "off"
-add_user = "off"
-appeal = "off"
-open_case = "off"
-comment_case = "off"
-view_cases = "off"
-legal_info = "off"
-verification = "off"
-tenant_summary = "off"
-view_users = "off"
-audit_trail = "off"
-other_users = "off"
-membership_page = "off"
-offers_page = "vault.open"
-
 [[role]]
 id = "owner"
 name = "Owner"
@@ -344,7 +328,12 @@ id = "vault.open"
 name = "Open the vault"
 workspace = "vault"
 "#;
-    let catalog_path = scratch("vault.toml", catalog);
+    // Every gate off: a vault has no users page, cases or offers.
+    let gates: String = clearance_core::catalog::Gates::KEYS
+        .iter()
+        .map(|(key, _)| format!("{key} = \"off\"\n"))
+        .collect();
+    let catalog_path = scratch("vault.toml", &format!("{catalog}\n[gates]\n{gates}"));
     let scenario = "now = \"2026-11-24T10:00:00Z\"\n[tenant]\nid = \"t\"\ncountry = \"NL\"\n[user]\nid = \"u\"\nroles = [\"owner\"]\n";
     let scenario_path = scratch("vault-scenario.toml", scenario);
     let catalog_arg = catalog_path.to_str().expect("utf-8");

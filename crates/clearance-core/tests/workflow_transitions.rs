@@ -1888,22 +1888,6 @@ max_appeals = 3
 appeal_roles = []
 enroll_roles = ["admin"]
 
-[gates]
-manage_roles = "off"
-add_user = "off"
-appeal = "off"
-open_case = "off"
-comment_case = "off"
-view_cases = "off"
-legal_info = "off"
-verification = "off"
-tenant_summary = "off"
-view_users = "off"
-audit_trail = "off"
-other_users = "off"
-membership_page = "off"
-offers_page = "off"
-
 [[program]]
 id = "maicpp"
 name = "MAICPP"
@@ -1938,9 +1922,19 @@ name = "Renew"
 workspace = "membership_offers"
 "#;
 
+/// [`BARE_CATALOG`] with every gate turned off (`"off"`, explicitly).
+fn bare_catalog() -> Catalog {
+    let gates: String = clearance_core::catalog::Gates::KEYS
+        .iter()
+        .map(|(key, _)| format!("{key} = \"off\"\n"))
+        .collect();
+    let text = format!("{BARE_CATALOG}\n[gates]\n{gates}");
+    Catalog::from_toml("bare.toml", &text).expect("bare catalog")
+}
+
 #[test]
 fn without_catalog_checks_one_active_membership_per_offer_still_holds() {
-    let bare = Catalog::from_toml("bare.toml", BARE_CATALOG).expect("bare catalog");
+    let bare = bare_catalog();
     let mut tenant = replay(
         &bare,
         "t",
@@ -1992,7 +1986,7 @@ fn without_catalog_checks_one_active_membership_per_offer_still_holds() {
 
 #[test]
 fn roles_are_not_frozen_when_the_catalog_gates_nothing() {
-    let bare = Catalog::from_toml("bare.toml", BARE_CATALOG).expect("bare catalog");
+    let bare = bare_catalog();
     let tenant = replay(
         &bare,
         "t",

@@ -158,13 +158,19 @@ impl CatalogSpec {
             self.max_appeals,
             role_id(0)
         );
+        // Decisions never read gates: every one is off.
+        let _ = writeln!(t, "[gates]");
+        for (key, _) in clearance_core::catalog::Gates::KEYS {
+            let _ = writeln!(t, "{key} = \"off\"");
+        }
+        let _ = writeln!(t);
         for i in 0..roles {
             let _ = writeln!(t, "[[role]]\nid = {:?}\nname = \"Role {i}\"\n", role_id(i));
         }
         for i in 0..programs {
             let _ = writeln!(
                 t,
-                "[[program]]\nid = {:?}\nname = \"Program {i}\"\n",
+                "[[program]]\nid = {:?}\nname = \"Program {i}\"\nhome = \"off\"\n",
                 program_id(i)
             );
         }
@@ -185,7 +191,7 @@ impl CatalogSpec {
         for (i, offer) in self.offers.iter().enumerate() {
             let _ = writeln!(
                 t,
-                "[[offer]]\nid = {:?}\nname = \"Offer {i}\"\nprogram = {:?}\nrenewal_window_days = {}\nterm_days = {}\n",
+                "[[offer]]\nid = {:?}\nname = \"Offer {i}\"\nprogram = {:?}\nrenewal_window_days = {}\nterm_days = {}\nbuy = \"off\"\nrenew = \"off\"\n",
                 offer_id(i),
                 program_id(offer.program % programs),
                 offer.window_days,

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use clearance_core::Catalog;
+use clearance_core::catalog::Gate;
 
 use crate::{Outcome, input};
 
@@ -16,7 +17,8 @@ pub enum Command {
         /// The catalog TOML to validate.
         file: Option<PathBuf>,
     },
-    /// Print the catalog in use: workspaces, actions and their requirements.
+    /// Print the catalog in use: gates (and which are off), programs, offers,
+    /// workspaces, actions and their requirements.
     Show {
         /// Print the whole catalog as JSON, ids in place of indices.
         #[arg(long)]
@@ -44,7 +46,8 @@ pub fn run(source: &input::CatalogSource, command: &Command) -> anyhow::Result<O
 fn summary(name: &str, catalog: &Catalog) -> String {
     format!(
         "✔ {name} is valid: {} programs, {} agreements, {} profiles, {} roles, {} offers, \
-         {} requirements, {} workspaces, {} actions, {} holidays (fingerprint {:016x})",
+         {} requirements, {} workspaces, {} actions, {} holidays, {} gates ({} off) \
+         (fingerprint {:016x})",
         catalog.programs.len(),
         catalog.agreements.len(),
         catalog.profiles.len(),
@@ -54,12 +57,20 @@ fn summary(name: &str, catalog: &Catalog) -> String {
         catalog.workspaces.len(),
         catalog.actions.len(),
         catalog.calendar.holidays().len(),
+        catalog.gates.all().len(),
+        catalog
+            .gates
+            .all()
+            .iter()
+            .filter(|(_, gate)| *gate == Gate::Off)
+            .count(),
         catalog.fingerprint(),
     )
 }
 
-/// The catalog as text: rules, then each workspace with its actions, then the
-/// requirements with their reasons.
+/// The catalog as text: rules, the gates (saying which are off), programs,
+/// offers, then each workspace with its actions, then the requirements with
+/// their reasons.
 fn show(name: &str, catalog: &Catalog) -> String {
     let view = catalog.view();
     let mut text = String::new();
@@ -71,6 +82,25 @@ fn show(name: &str, catalog: &Catalog) -> String {
         view.vetting.max_appeals,
         view.holidays.len()
     );
+    let off: Vec<&str> = view
+        .gates
+        .iter()
+        .filter(|g| g.off)
+        .map(|g| g.gate)
+        .collect();
+    let off = if off.is_empty() {
+        "none off".to_string()
+    } else {
+        format!("off: {}", off.join(", "))
+    };
+    let _ = writeln!(text, "\nGates ({off}):");
+    for gate in &view.gates {
+        let _ = writeln!(
+            text,
+            "  {:<16} {:<24} {}",
+            gate.gate, gate.action, gate.gates
+        );
+    }
     let _ = writeln!(text, "\nPrograms:");
     for program in &view.programs {
         let needs = if program.agreements.is_empty() {
@@ -78,7 +108,19 @@ fn show(name: &str, catalog: &Catalog) -> String {
         } else {
             format!(" (needs {})", program.agreements.join(", "))
         };
-        let _ = writeln!(text, "  {:<12} {}{needs}", program.id, program.name);
+        let _ = writeln!(
+            text,
+            "  {:<12} {}{needs}; home {}",
+            program.id, program.name, program.home
+        );
+    }
+    let _ = writeln!(text, "\nOffers:");
+    for offer in &view.offers {
+        let _ = writeln!(
+            text,
+            "  {} — {} ({}): buy {}, renew {}",
+            offer.id, offer.name, offer.program, offer.buy, offer.renew
+        );
     }
     let _ = writeln!(text, "\nWorkspaces and actions:");
     for workspace in &view.workspaces {

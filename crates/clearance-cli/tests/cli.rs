@@ -347,7 +347,12 @@ id = "vault.open"
 name = "Open the vault"
 workspace = "vault"
 "#;
-    let catalog_path = scratch("vault.toml", catalog);
+    // Every gate off: a vault has no users page, cases or offers.
+    let gates: String = clearance_core::catalog::Gates::KEYS
+        .iter()
+        .map(|(key, _)| format!("{key} = \"off\"\n"))
+        .collect();
+    let catalog_path = scratch("vault.toml", &format!("{catalog}\n[gates]\n{gates}"));
     let scenario = "now = \"2026-11-24T10:00:00Z\"\n[tenant]\nid = \"t\"\ncountry = \"NL\"\n[user]\nid = \"u\"\nroles = [\"owner\"]\n";
     let scenario_path = scratch("vault-scenario.toml", scenario);
     let catalog_arg = catalog_path.to_str().expect("utf-8");
@@ -522,4 +527,164 @@ fn seed_diagnosis_json_carries_the_apis_findings() {
             }
         ])
     );
+}
+
+/// The default catalog's text.
+fn default_catalog() -> String {
+    std::fs::read_to_string(repo().join("catalog/partner-center.toml")).expect("catalog")
+}
+
+/// `text` without the `[[action]]` table whose id is `id`.
+fn without_action(text: &str, id: &str) -> String {
+    let start = text
+        .find(&format!("[[action]]\nid = \"{id}\"\n"))
+        .expect("the action is in the catalog");
+    let end = text[start + 1..]
+        .find("\n[[")
+        .map_or(text.len(), |at| start + 1 + at + 1);
+    format!("{}{}", &text[..start], &text[end..])
+}
+
+/// 1-based line of the first line of `text` equal to `line`.
+fn line_number(text: &str, line: &str) -> usize {
+    text.lines().position(|l| l == line).expect("line in text") + 1
+}
+
+/// Runs `clearance` with a deadline, so a server that starts (it must not)
+/// fails the test instead of hanging it.
+fn clearance_before_deadline(args: &[&str]) -> Run {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_clearance"))
+        .args(args)
+        .current_dir(repo())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the clearance binary runs");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().expect("kill the server");
+            panic!("`clearance {}` kept running", args.join(" "));
+        }
+        std::thread::park_timeout(std::time::Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().expect("output");
+    Run {
+        code: output.status.code().expect("exited, not killed"),
+        stdout: String::from_utf8(output.stdout).expect("utf-8 stdout"),
+        stderr: String::from_utf8(output.stderr).expect("utf-8 stderr"),
+    }
+}
+
+/// F5: a catalog without the action of a gate used to load, and the workflow
+/// then let everyone through. Now `catalog validate` and `serve` refuse it,
+/// naming the file, the line and the gate; so too when the gate's key is gone.
+#[test]
+fn a_catalog_without_a_gates_action_is_refused_by_validate_and_serve() {
+    let text = default_catalog();
+    for (action, gate, gates) in [
+        ("users.manage_roles", "manage_roles", "role changes"),
+        ("verification.appeal", "appeal", "appeals"),
+        (
+            "support.open_case",
+            "open_case",
+            "opening and escalating support cases",
+        ),
+    ] {
+        let broken = without_action(&text, action);
+        assert!(!broken.contains(&format!("id = \"{action}\"")));
+        let path = scratch(&format!("without-{gate}.toml"), &broken);
+        let file = path.to_str().expect("utf-8");
+        let line = line_number(&broken, &format!("{gate} = \"{action}\""));
+        let expected = format!(
+            "error: {file}:{line}: gates.{gate}: unknown action `{action}`; name the action that gates {gates}, or \"off\""
+        );
+        let run = clearance(&["catalog", "validate", file]);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert_eq!(run.stdout, "");
+        assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
+        let data = std::env::temp_dir().join(format!(
+            "clearance-cli-tests-{}-serve-{gate}",
+            std::process::id()
+        ));
+        let run = clearance_before_deadline(&[
+            "serve",
+            "--catalog",
+            file,
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "--listen",
+            "127.0.0.1:0",
+        ]);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert!(run.stderr.starts_with(&expected), "{}", run.stderr);
+        assert!(!data.exists(), "serve created its store before refusing");
+
+        // Without the gate's key as well: the gate is missing, at the table.
+        let gate_line = format!("{gate} = \"{action}\"\n");
+        let missing = broken.replacen(&gate_line, "", 1);
+        let path = scratch(&format!("missing-{gate}.toml"), &missing);
+        let file = path.to_str().expect("utf-8");
+        let run = clearance(&["catalog", "validate", file]);
+        assert_eq!(run.code, 2);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: {file}:{}: gates.{gate}: missing: name the action that gates {gates}, or \"off\"",
+                line_number(&missing, "[gates]")
+            )),
+            "{}",
+            run.stderr
+        );
+    }
+}
+
+/// Turning a gate off is accepted, and visible in `catalog show`.
+#[test]
+fn a_gate_turned_off_is_accepted_and_shown() {
+    let text = without_action(&default_catalog(), "users.manage_roles")
+        .replacen(
+            "manage_roles = \"users.manage_roles\"",
+            "manage_roles = \"off\"",
+            1,
+        )
+        .replacen("add_user = \"users.manage_roles\"", "add_user = \"off\"", 1);
+    let path = scratch("roles-off.toml", &text);
+    let file = path.to_str().expect("utf-8");
+    let run = clearance(&["catalog", "validate", file]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(", 14 gates (2 off) "), "{}", run.stdout);
+
+    let run = clearance(&["--catalog", file, "catalog", "show"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("\nGates (off: manage_roles, add_user):\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("\n  manage_roles     off                      role changes\n"),
+        "{}",
+        run.stdout
+    );
+
+    let run = clearance(&["--catalog", file, "catalog", "show", "--json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let gates = json["gates"].as_array().expect("gates");
+    assert_eq!(gates.len(), 14);
+    let off: Vec<&str> = gates
+        .iter()
+        .filter(|g| g["off"] == true)
+        .map(|g| g["gate"].as_str().expect("key"))
+        .collect();
+    assert_eq!(off, ["manage_roles", "add_user"]);
+    assert_eq!(gates[0]["action"], "off");
+    assert_eq!(gates[2]["action"], "verification.appeal");
+    assert_eq!(json["offers"][1]["renew"], "off");
+    assert_eq!(json["programs"][0]["home"], "membership");
 }

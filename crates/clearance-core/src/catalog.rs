@@ -226,6 +226,9 @@ pub struct Catalog {
     pub actions: Vec<Action>,
     /// Rules of the vetting workflow.
     pub vetting: VettingRules,
+    /// The action that gates each thing the workflow, the service and the
+    /// portal do (the `[gates]` table).
+    pub gates: Gates,
     /// The business-day calendar of the SLA clock.
     pub calendar: BusinessCalendar,
     /// Id → index tables, built by the loader.
@@ -309,6 +312,22 @@ impl Catalog {
     pub fn action_ix(&self, id: &str) -> Option<ActionIx> {
         self.lookup.actions.get(id).copied().map(ActionIx)
     }
+
+    /// A gate as the catalog TOML writes it: the action's id, or `"off"`.
+    pub fn gate_id(&self, gate: Gate) -> &str {
+        match gate {
+            Gate::Action(action) => &self.actions[action.index()].id,
+            Gate::Off => Gate::OFF,
+        }
+    }
+
+    /// Whether `action` buys or renews an offer (is some offer's `buy` or `renew`).
+    pub fn is_purchase(&self, action: ActionIx) -> bool {
+        let gated = Gate::Action(action);
+        self.offers
+            .iter()
+            .any(|offer| offer.buy == gated || offer.renew == gated)
+    }
 }
 
 /// 64-bit FNV-1a: tiny, and stable across platforms and Rust versions (unlike
@@ -322,6 +341,94 @@ fn fnv1a(text: &str) -> u64 {
     hash
 }
 
+/// What one gate says: the action whose decision opens the thing it gates, or
+/// that the catalog turned the gate off on purpose (`"off"`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Gate {
+    /// Open exactly when `decide` allows this action.
+    Action(ActionIx),
+    /// Turned off explicitly: for a `[gates]` entry the thing is ungated; for
+    /// an offer's `buy` or `renew` there is no such button.
+    Off,
+}
+
+impl Gate {
+    /// The value that turns a gate off in the catalog TOML; never an id.
+    pub const OFF: &'static str = "off";
+
+    /// The gating action, `None` when the gate is off.
+    pub fn action(self) -> Option<ActionIx> {
+        match self {
+            Gate::Action(action) => Some(action),
+            Gate::Off => None,
+        }
+    }
+}
+
+/// Declares [`Gates`]: one field per key of the `[gates]` table, with what it
+/// gates in words (used in the "missing" error and by `catalog show`).
+macro_rules! gates {
+    ($($(#[$doc:meta])* $key:ident: $gates:literal,)*) => {
+        /// The `[gates]` table: which action gates each thing the workflow,
+        /// the service and the portal do. Every key is required; a catalog
+        /// that leaves one out is refused at load.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct Gates {
+            $($(#[$doc])* pub $key: Gate,)*
+        }
+
+        impl Gates {
+            /// Every key of the table with what it gates, in table order.
+            pub const KEYS: &'static [(&'static str, &'static str)] =
+                &[$((stringify!($key), $gates),)*];
+
+            /// Builds the table from `gate(key, what it gates)`, key by key in
+            /// table order.
+            pub(crate) fn build<E>(
+                mut gate: impl FnMut(&'static str, &'static str) -> Result<Gate, E>,
+            ) -> Result<Gates, E> {
+                Ok(Gates { $($key: gate(stringify!($key), $gates)?,)* })
+            }
+
+            /// Every gate with its key, in table order.
+            pub fn all(&self) -> Vec<(&'static str, Gate)> {
+                vec![$((stringify!($key), self.$key),)*]
+            }
+        }
+    };
+}
+
+gates! {
+    /// Granting and revoking roles (`grant_roles`, `revoke_roles`).
+    manage_roles: "role changes",
+    /// Adding users (`add_user`).
+    add_user: "adding users",
+    /// Appealing a verification decision (`appeal`).
+    appeal: "appeals",
+    /// Opening support cases, and escalating a stuck verification into one.
+    open_case: "opening and escalating support cases",
+    /// Commenting on a support case.
+    comment_case: "commenting on a support case",
+    /// Reading the tenant's support cases.
+    view_cases: "viewing support cases",
+    /// The Partner tab of Legal Info.
+    legal_info: "the Legal Info page",
+    /// A program's verification summary.
+    verification: "the verification summary",
+    /// The tenant summary (`GET /v1/tenants/{tenant}`).
+    tenant_summary: "the tenant summary",
+    /// The tenant's users and their roles.
+    view_users: "viewing users and their roles",
+    /// The tenant's audit trail.
+    audit_trail: "the audit trail",
+    /// Another user's check, access or diagnosis (`?user=` other than oneself).
+    other_users: "reading another user's check, access or diagnosis",
+    /// The portal's Membership page.
+    membership_page: "the Membership page",
+    /// The portal's Membership offers page.
+    offers_page: "the Membership offers page",
+}
+
 /// A partner program (MAICPP, CSP, Developer, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Program {
@@ -331,6 +438,9 @@ pub struct Program {
     pub name: String,
     /// Agreements the program requires.
     pub agreements: Set<AgreementIx>,
+    /// The workspace a partner lands on for the program (`home`); `None` when
+    /// the catalog says `"off"`: the program has no page of its own.
+    pub home: Option<WorkspaceIx>,
 }
 
 /// An agreement a tenant may accept (e.g. the Microsoft Partner Agreement).
@@ -373,6 +483,10 @@ pub struct Offer {
     pub renewal_window_days: u32,
     /// Length of a membership bought or renewed, in days.
     pub term_days: u32,
+    /// The action that gates buying it; [`Gate::Off`]: it cannot be bought.
+    pub buy: Gate,
+    /// The action that gates renewing it; [`Gate::Off`]: it cannot be renewed.
+    pub renew: Gate,
 }
 
 /// The rules of the vetting workflow.
@@ -535,6 +649,8 @@ pub struct CatalogView<'c> {
     pub fingerprint: String,
     /// The vetting rules.
     pub vetting: VettingView<'c>,
+    /// Every gate of the `[gates]` table, in table order; `"off"` ones included.
+    pub gates: Vec<GateView<'c>>,
     /// Holidays of the SLA clock, sorted.
     pub holidays: Vec<String>,
     /// Programs with the agreements each requires.
@@ -568,6 +684,19 @@ pub struct VettingView<'c> {
     pub enroll_roles: Vec<&'c str>,
 }
 
+/// One gate: its key, what it gates and its action id (or `"off"`).
+#[derive(Clone, Debug, Serialize)]
+pub struct GateView<'c> {
+    /// The key in the `[gates]` table (`manage_roles`).
+    pub gate: &'static str,
+    /// What it gates, in words.
+    pub gates: &'static str,
+    /// The gating action's id, or `"off"`.
+    pub action: &'c str,
+    /// Whether the catalog turned it off.
+    pub off: bool,
+}
+
 /// An item with an id and a name.
 #[derive(Clone, Debug, Serialize)]
 pub struct NamedView<'c> {
@@ -586,6 +715,8 @@ pub struct ProgramView<'c> {
     pub name: &'c str,
     /// Agreements it requires.
     pub agreements: Vec<&'c str>,
+    /// Its home workspace id, or `"off"`.
+    pub home: &'c str,
 }
 
 /// An offer with its program id.
@@ -601,6 +732,10 @@ pub struct OfferView<'c> {
     pub renewal_window_days: u32,
     /// Length of a term in days.
     pub term_days: u32,
+    /// The action that buys it, or `"off"`.
+    pub buy: &'c str,
+    /// The action that renews it, or `"off"`.
+    pub renew: &'c str,
 }
 
 /// A requirement as written in the catalog TOML.
@@ -725,6 +860,18 @@ impl Catalog {
                 appeal_roles: role_ids(self.vetting.appeal_roles),
                 enroll_roles: role_ids(self.vetting.enroll_roles),
             },
+            gates: self
+                .gates
+                .all()
+                .into_iter()
+                .zip(Gates::KEYS)
+                .map(|((gate, value), (_, gates))| GateView {
+                    gate,
+                    gates,
+                    action: self.gate_id(value),
+                    off: value == Gate::Off,
+                })
+                .collect(),
             holidays: self
                 .calendar
                 .holidays()
@@ -742,6 +889,9 @@ impl Catalog {
                         .iter()
                         .map(|a| self.agreements[a.index()].id.as_str())
                         .collect(),
+                    home: p
+                        .home
+                        .map_or(Gate::OFF, |w| self.workspaces[w.index()].id.as_str()),
                 })
                 .collect(),
             agreements: self
@@ -777,6 +927,8 @@ impl Catalog {
                     program: &self.programs[o.program.index()].id,
                     renewal_window_days: o.renewal_window_days,
                     term_days: o.term_days,
+                    buy: self.gate_id(o.buy),
+                    renew: self.gate_id(o.renew),
                 })
                 .collect(),
             requirements: self

@@ -597,7 +597,7 @@ impl<'a> Finder<'a> {
     /// Who can give the user Legal Info when the user cannot open it: the
     /// first unmet requirement of the Legal Info action.
     fn legal_info_blocker(&self) -> Option<FixedBy> {
-        let action = self.catalog.action_ix("legal_info.view")?;
+        let action = self.catalog.gates.legal_info.action()?;
         let decision = decide(self.catalog, self.tenant, self.user, action, self.now);
         decision
             .unmet
@@ -1068,14 +1068,11 @@ impl Focus {
     }
 }
 
-/// A purchase action checks a membership (no active one, or the renewal window).
+/// A purchase action is some offer's `buy` or `renew`, as the catalog names them.
 fn is_purchase(catalog: &Catalog, decision: &Decision<'_>) -> bool {
-    decision.action.all_requirements.iter().any(|r| {
-        matches!(
-            catalog.requirements[r.index()].kind,
-            RequirementKind::NoActiveMembership(_) | RequirementKind::MembershipInRenewalWindow(_)
-        )
-    })
+    catalog
+        .action_ix(&decision.action.id)
+        .is_some_and(|action| catalog.is_purchase(action))
 }
 
 /// The UTC calendar date of a moment.

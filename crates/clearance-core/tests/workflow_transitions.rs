@@ -1899,6 +1899,7 @@ enroll_roles = ["admin"]
 [[program]]
 id = "maicpp"
 name = "MAICPP"
+home = "membership_offers"
 
 [[role]]
 id = "admin"
@@ -1910,6 +1911,8 @@ name = "Core"
 program = "maicpp"
 renewal_window_days = 5
 term_days = 10
+buy = "membership_offers.buy"
+renew = "membership_offers.renew"
 
 [[workspace]]
 id = "membership_offers"
@@ -1927,9 +1930,19 @@ name = "Renew"
 workspace = "membership_offers"
 "#;
 
+/// [`BARE_CATALOG`] with every gate turned off (`"off"`, explicitly).
+fn bare_catalog() -> Catalog {
+    let gates: String = clearance_core::catalog::Gates::KEYS
+        .iter()
+        .map(|(key, _)| format!("{key} = \"off\"\n"))
+        .collect();
+    let text = format!("{BARE_CATALOG}\n[gates]\n{gates}");
+    Catalog::from_toml("bare.toml", &text).expect("bare catalog")
+}
+
 #[test]
 fn without_catalog_checks_one_active_membership_per_offer_still_holds() {
-    let bare = Catalog::from_toml("bare.toml", BARE_CATALOG).expect("bare catalog");
+    let bare = bare_catalog();
     let mut tenant = replay(
         &bare,
         "t",
@@ -1981,7 +1994,7 @@ fn without_catalog_checks_one_active_membership_per_offer_still_holds() {
 
 #[test]
 fn roles_are_not_frozen_when_the_catalog_gates_nothing() {
-    let bare = Catalog::from_toml("bare.toml", BARE_CATALOG).expect("bare catalog");
+    let bare = bare_catalog();
     let tenant = replay(
         &bare,
         "t",

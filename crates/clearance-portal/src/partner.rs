@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
-use clearance_core::catalog::RequirementKind;
+use clearance_core::catalog::{ActionIx, Gate};
 use clearance_core::workflow::{self, Command, WorkflowError};
 use clearance_core::{Catalog, Tenant};
 use clearance_server::views::{CheckResult, VerificationView};
@@ -209,20 +209,33 @@ impl PartnerCtx {
             .await
     }
 
-    async fn check(&self, action: &str, rev: Option<u64>) -> Result<CheckResult, ServiceError> {
+    async fn check(&self, action: ActionIx, rev: Option<u64>) -> Result<CheckResult, ServiceError> {
+        let id = &self.catalog().actions[action.index()].id;
         self.portal
             .service
-            .check(self.principal(), &self.tenant, &self.user, action, rev)
+            .check(self.principal(), &self.tenant, &self.user, id, rev)
             .await
     }
 
-    /// Requires `action` to be allowed: the page's gate.
-    async fn gate(&self, action: &str, rev: Option<u64>) -> Result<(), ServiceError> {
-        let result = self.check(action, rev).await?;
-        if result.allowed {
-            Ok(())
-        } else {
-            Err(ServiceError::Denied(result))
+    /// The decision of a catalog gate's action; `None` when the catalog
+    /// turned the gate off (nothing to check: it is open).
+    async fn gate_check(
+        &self,
+        gate: Gate,
+        rev: Option<u64>,
+    ) -> Result<Option<CheckResult>, ServiceError> {
+        match gate.action() {
+            Some(action) => self.check(action, rev).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Requires the catalog gate's action to be allowed: the page's gate. A
+    /// gate the catalog turned off leaves the page open.
+    async fn gate(&self, gate: Gate, rev: Option<u64>) -> Result<(), ServiceError> {
+        match self.gate_check(gate, rev).await? {
+            Some(result) if !result.allowed => Err(ServiceError::Denied(result)),
+            Some(_) | None => Ok(()),
         }
     }
 
@@ -797,7 +810,7 @@ async fn appeal(
 // ---- membership -------------------------------------------------------------------------
 
 async fn membership(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
-    ctx.gate("membership.view", query.rev)
+    ctx.gate(ctx.catalog().gates.membership_page, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
     let state = ctx
@@ -828,40 +841,17 @@ async fn membership(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
     Ok(ctx.page("Membership", notice.as_ref(), body))
 }
 
-/// The buy and renew actions of an offer: the first action whose requirements
-/// name the offer (as the workflow finds them).
-fn offer_actions(catalog: &Catalog, offer: usize) -> (Option<&str>, Option<&str>) {
-    let find = |renew: bool| {
-        catalog
-            .actions
-            .iter()
-            .find(|action| {
-                action.all_requirements.iter().any(|requirement| {
-                    match &catalog.requirements[requirement.index()].kind {
-                        RequirementKind::NoActiveMembership(o) if !renew => o.index() == offer,
-                        RequirementKind::MembershipInRenewalWindow(o) if renew => {
-                            o.index() == offer
-                        }
-                        _ => false,
-                    }
-                })
-            })
-            .map(|action| action.id.as_str())
-    };
-    (find(false), find(true))
-}
-
 async fn offers(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
-    ctx.gate("membership_offers.view", query.rev)
+    ctx.gate(ctx.catalog().gates.offers_page, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
     let catalog = ctx.catalog();
     let mut rows = Vec::new();
-    for (index, offer) in catalog.offers.iter().enumerate() {
-        let (buy, renew) = offer_actions(catalog, index);
+    for offer in &catalog.offers {
         let mut buttons = Vec::new();
-        for (verb, action) in [("Buy", buy), ("Renew", renew)] {
-            if let Some(action) = action {
+        // The offer's declared actions; one the catalog turned off has no button.
+        for (verb, gate) in [("Buy", offer.buy), ("Renew", offer.renew)] {
+            if let Some(action) = gate.action() {
                 let check = ctx
                     .check(action, query.rev)
                     .await
@@ -912,16 +902,31 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
         .users(ctx.principal(), &ctx.tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
+    let catalog = ctx.catalog();
     let manage = ctx
-        .check("users.manage_roles", query.rev)
+        .gate_check(catalog.gates.manage_roles, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
-    let catalog = ctx.catalog();
+    let add = ctx
+        .gate_check(catalog.gates.add_user, query.rev)
+        .await
+        .map_err(|error| ctx.fail(error))?;
+    let may_manage = manage.as_ref().is_none_or(|check| check.allowed);
+    let may_add = add.as_ref().is_none_or(|check| check.allowed);
+    // Each refused gate's reasons, once when both gates name the same action.
+    let mut refused: Vec<&CheckResult> = [manage.as_ref(), add.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|check| !check.allowed)
+        .collect();
+    refused.dedup_by(|a, b| a.action == b.action);
     let body = html! {
-        @if !manage.allowed {
+        @if !refused.is_empty() {
             section class="card refused" {
                 h2 { (badge(Tone::Bad, "Refused")) " Adding users and changing roles is not possible now" }
-                (unmet_list(catalog, &ctx.tenant, &manage.unmet))
+                @for check in &refused {
+                    (unmet_list(catalog, &ctx.tenant, &check.unmet))
+                }
             }
         }
         table {
@@ -940,7 +945,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
                                 summary { "Change roles of " (user.id) }
                                 form method="post" action=(ctx.href(&format!("/users/{}/roles", user.id))) {
                                     (write_keys(&ctx.session.csrf))
-                                    fieldset disabled[!manage.allowed] {
+                                    fieldset disabled[!may_manage] {
                                         legend { "Roles of " (user.id) }
                                         @for role in &catalog.roles {
                                             @let id = format!("role-{}-{}", user.id, role.id);
@@ -963,7 +968,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
             h2 id="add-user" { "Add a user" }
             form method="post" action=(ctx.href("/users")) {
                 (write_keys(&ctx.session.csrf))
-                fieldset disabled[!manage.allowed] {
+                fieldset disabled[!may_add] {
                     legend { "New user and roles" }
                     p {
                         label for="new-user" { "User id" }
@@ -978,7 +983,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
                     }
                     button type="submit" class="primary" { "Add user" }
                 }
-                @if !manage.allowed {
+                @if !may_add {
                     p class="why-disabled" { "Refused while the criteria above are unmet." }
                 }
             }
@@ -1265,30 +1270,6 @@ async fn comment_case(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn each_offer_of_the_default_catalog_has_its_buy_action() {
-        let catalog = Catalog::partner_center();
-        let core = catalog
-            .offers
-            .iter()
-            .position(|offer| offer.id == "maicpp_core_benefits");
-        let expanded = catalog
-            .offers
-            .iter()
-            .position(|offer| offer.id == "maicpp_expanded_benefits");
-        assert_eq!(
-            offer_actions(catalog, core.expect("core offer")),
-            (
-                Some("membership_offers.buy"),
-                Some("membership_offers.renew")
-            )
-        );
-        assert_eq!(
-            offer_actions(catalog, expanded.expect("expanded offer")),
-            (Some("membership_offers.buy_expanded"), None)
-        );
-    }
 
     #[test]
     fn only_plain_ids_go_back_into_paths() {

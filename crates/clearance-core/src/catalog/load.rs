@@ -3,7 +3,7 @@
 //! Every check happens here, once, so the decision hot path works on indices
 //! only. Each error names the file, the 1-based line and the dotted field.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use jiff::civil::Date;
 use serde::Deserialize;
@@ -11,9 +11,9 @@ use toml::Spanned;
 
 use super::span::{line_of, locate};
 use super::{
-    Action, ActionIx, Agreement, AgreementIx, Catalog, CatalogError, FixedBy, Lookup, NextStepRef,
-    Offer, OfferIx, Profile, ProfileIx, Program, ProgramIx, Requirement, RequirementIx,
-    RequirementKind, Role, RoleIx, Set, VettingRules, Workspace, WorkspaceIx, fnv1a,
+    Action, ActionIx, Agreement, AgreementIx, Catalog, CatalogError, FixedBy, Gate, Gates, Lookup,
+    NextStepRef, Offer, OfferIx, Profile, ProfileIx, Program, ProgramIx, Requirement,
+    RequirementIx, RequirementKind, Role, RoleIx, Set, VettingRules, Workspace, WorkspaceIx, fnv1a,
 };
 use crate::calendar::BusinessCalendar;
 use crate::vocabulary::{EnrollmentStatus, StepCode, VerificationStatus};
@@ -24,6 +24,9 @@ type Text = Spanned<String>;
 #[serde(deny_unknown_fields)]
 struct RawCatalog {
     vetting: Spanned<RawVetting>,
+    // A map, not a struct, so that a missing gate is named with what it gates
+    // and an unknown one with the keys there are.
+    gates: Option<Spanned<BTreeMap<String, Text>>>,
     #[serde(default)]
     calendar: RawCalendar,
     #[serde(default)]
@@ -68,6 +71,7 @@ struct RawProgram {
     name: Text,
     #[serde(default)]
     agreements: Vec<Text>,
+    home: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +89,8 @@ struct RawOffer {
     program: Text,
     renewal_window_days: Spanned<u32>,
     term_days: Spanned<u32>,
+    buy: Option<Text>,
+    renew: Option<Text>,
 }
 
 #[derive(Deserialize)]
@@ -380,7 +386,24 @@ impl Loader<'_> {
             max,
         )?;
 
+        for (section, list) in [
+            (
+                "workspace",
+                raw.workspace.iter().map(|w| &w.id).collect::<Vec<_>>(),
+            ),
+            ("action", raw.action.iter().map(|a| &a.id).collect()),
+        ] {
+            if let Some(position) = list.iter().position(|id| id.get_ref() == Gate::OFF) {
+                return Err(self.error(
+                    list[position].span(),
+                    format!("{section}[{position}].id"),
+                    "id `off` is reserved: it turns a gate off".to_string(),
+                ));
+            }
+        }
+
         let vetting = self.vetting(&raw.vetting, &roles)?;
+        let gates = self.gates(raw.gates.as_ref(), &actions)?;
         let calendar = self.calendar(&raw.calendar)?;
 
         let mut program_list = Vec::with_capacity(raw.program.len());
@@ -394,6 +417,14 @@ impl Loader<'_> {
                     &format!("program[{i}].agreements"),
                     AgreementIx,
                 )?,
+                home: self
+                    .switch(
+                        &workspaces,
+                        p.home.as_ref(),
+                        (&p.id, format!("program[{i}].home")),
+                        "the workspace a partner lands on for this program",
+                    )?
+                    .map(WorkspaceIx),
             });
         }
         let agreement_list = self.named(&raw.agreement, "agreement", |id, name| Agreement {
@@ -433,6 +464,16 @@ impl Loader<'_> {
                 )?),
                 renewal_window_days: window,
                 term_days: term,
+                buy: self.offer_gate(
+                    &actions,
+                    o.buy.as_ref(),
+                    (&o.id, format!("offer[{i}].buy")),
+                )?,
+                renew: self.offer_gate(
+                    &actions,
+                    o.renew.as_ref(),
+                    (&o.id, format!("offer[{i}].renew")),
+                )?,
             });
         }
 
@@ -512,6 +553,7 @@ impl Loader<'_> {
             workspaces: workspace_list,
             actions: action_list,
             vetting,
+            gates,
             calendar,
             lookup: Lookup {
                 programs: table(programs),
@@ -578,6 +620,96 @@ impl Loader<'_> {
                 RoleIx,
             )?,
         })
+    }
+
+    /// The `[gates]` table: every key of [`Gates::KEYS`] present, each an
+    /// action id or `"off"`, and no other key.
+    fn gates(
+        &self,
+        raw: Option<&Spanned<BTreeMap<String, Text>>>,
+        actions: &Ids,
+    ) -> Result<Gates, CatalogError> {
+        let Some(raw) = raw else {
+            let (key, gates) = Gates::KEYS[0];
+            return Err(CatalogError {
+                file: self.file.to_string(),
+                line: 0,
+                field: format!("gates.{key}"),
+                message: format!(
+                    "missing: the catalog has no [gates] table; name the action that gates {gates}, or \"off\" (and so for every gate: {})",
+                    Gates::KEYS
+                        .iter()
+                        .map(|(key, _)| *key)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        };
+        let table = raw.get_ref();
+        if let Some((unknown, value)) = table
+            .iter()
+            .find(|(key, _)| !Gates::KEYS.iter().any(|(known, _)| known == key))
+        {
+            let known: Vec<&str> = Gates::KEYS.iter().map(|(key, _)| *key).collect();
+            return Err(self.error(
+                value.span(),
+                format!("gates.{unknown}"),
+                format!("unknown gate; expected one of {}", known.join(", ")),
+            ));
+        }
+        Gates::build(|key, gates| {
+            let value = table.get(key);
+            let purpose = format!("the action that gates {gates}");
+            self.switch(actions, value, (raw, format!("gates.{key}")), &purpose)
+                .map(|ix| ix.map_or(Gate::Off, |ix| Gate::Action(ActionIx(ix))))
+        })
+    }
+
+    /// An offer's `buy` or `renew`: an action id or `"off"`, required.
+    fn offer_gate(
+        &self,
+        actions: &Ids,
+        value: Option<&Text>,
+        (item, field): (&Text, String),
+    ) -> Result<Gate, CatalogError> {
+        let verb = if field.ends_with(".buy") {
+            "buys"
+        } else {
+            "renews"
+        };
+        let purpose = format!("the action that {verb} this offer");
+        self.switch(actions, value, (item, field), &purpose)
+            .map(|ix| ix.map_or(Gate::Off, |ix| Gate::Action(ActionIx(ix))))
+    }
+
+    /// A required reference that may be switched off: `Some` index of an id of
+    /// `ids`, or `None` for `"off"`. A missing one is refused at the line of
+    /// `item` (the table or the item that lacks it), saying what to name.
+    fn switch<T>(
+        &self,
+        ids: &Ids,
+        value: Option<&Text>,
+        (item, field): (&Spanned<T>, String),
+        purpose: &str,
+    ) -> Result<Option<u16>, CatalogError> {
+        let Some(value) = value else {
+            return Err(self.error(
+                item.span(),
+                field,
+                format!("missing: name {purpose}, or \"{}\"", Gate::OFF),
+            ));
+        };
+        if value.get_ref() == Gate::OFF {
+            return Ok(None);
+        }
+        self.resolve(ids, value, field)
+            .map(Some)
+            .map_err(|mut error| {
+                error
+                    .message
+                    .push_str(&format!("; name {purpose}, or \"{}\"", Gate::OFF));
+                error
+            })
     }
 
     fn calendar(&self, raw: &RawCalendar) -> Result<BusinessCalendar, CatalogError> {

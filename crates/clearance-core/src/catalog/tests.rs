@@ -17,6 +17,7 @@ holidays = ["2026-12-25"]
 id = "main"
 name = "Main program"
 agreements = ["terms"]
+home = "inner"
 
 [[agreement]]
 id = "terms"
@@ -40,6 +41,8 @@ name = "Basic"
 program = "main"
 renewal_window_days = 30
 term_days = 365
+buy = "inner.buy"
+renew = "off"
 
 [[requirement]]
 id = "is_admin"
@@ -92,6 +95,22 @@ id = "inner.buy"
 name = "Buy"
 workspace = "inner"
 requires = ["paid", "is_admin"]
+
+[gates]
+manage_roles = "inner.buy"
+add_user = "inner.buy"
+appeal = "off"
+open_case = "off"
+comment_case = "off"
+view_cases = "off"
+legal_info = "off"
+verification = "off"
+tenant_summary = "off"
+view_users = "off"
+audit_trail = "off"
+other_users = "off"
+membership_page = "off"
+offers_page = "inner.buy"
 "#;
 
 fn mini() -> Catalog {
@@ -527,7 +546,9 @@ fn more_than_64_roles_is_refused() {
 fn exactly_64_programs_is_fine_and_65_is_not() {
     let mut text = MINI.to_string();
     for i in 0..63 {
-        text.push_str(&format!("\n[[program]]\nid = \"p{i}\"\nname = \"P{i}\"\n"));
+        text.push_str(&format!(
+            "\n[[program]]\nid = \"p{i}\"\nname = \"P{i}\"\nhome = \"off\"\n"
+        ));
     }
     assert_eq!(
         Catalog::from_toml("mini.toml", &text)
@@ -536,7 +557,7 @@ fn exactly_64_programs_is_fine_and_65_is_not() {
             .len(),
         64
     );
-    text.push_str("\n[[program]]\nid = \"p63\"\nname = \"P63\"\n");
+    text.push_str("\n[[program]]\nid = \"p63\"\nname = \"P63\"\nhome = \"off\"\n");
     let error = Catalog::from_toml("mini.toml", &text).expect_err("65 programs");
     assert_eq!(error.field, "program[64].id");
     assert!(error.message.contains("too many programs"), "{error}");
@@ -760,4 +781,207 @@ fn view_of_the_default_catalog_lists_everything() {
         .expect("buy");
     assert_eq!(buy.workspace, "membership_offers");
     assert_eq!(buy.all_requirements.len(), 6);
+}
+
+#[test]
+fn a_missing_gate_is_refused_at_the_gates_table_naming_what_it_gates() {
+    let error = broken("manage_roles = \"inner.buy\"\n", "");
+    assert_error(
+        &error,
+        line_of("[gates]"),
+        "gates.manage_roles",
+        "missing: name the action that gates role changes, or \"off\"",
+    );
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "mini.toml:{}: gates.manage_roles: missing: name the action that gates role changes, or \"off\"",
+            line_of("[gates]")
+        )
+    );
+}
+
+#[test]
+fn every_gate_key_is_required() {
+    for (key, gates) in Gates::KEYS {
+        let line = MINI
+            .lines()
+            .find(|line| line.starts_with(&format!("{key} = ")))
+            .expect("MINI sets every gate");
+        let error = broken(&format!("{line}\n"), "");
+        assert_error(
+            &error,
+            line_of("[gates]"),
+            &format!("gates.{key}"),
+            &format!("name the action that gates {gates}, or \"off\""),
+        );
+    }
+}
+
+#[test]
+fn a_catalog_without_a_gates_table_is_refused() {
+    let text = &MINI[..MINI.find("[gates]").expect("MINI has gates")];
+    let error = Catalog::from_toml("mini.toml", text).expect_err("no [gates]");
+    assert_eq!(error.field, "gates.manage_roles");
+    assert!(error.message.contains("no [gates] table"), "{error}");
+}
+
+#[test]
+fn a_gate_naming_an_unknown_action_is_refused_with_its_purpose() {
+    let error = broken("appeal = \"off\"", "appeal = \"inner.appeal\"");
+    assert_error(
+        &error,
+        line_of("appeal = \"off\""),
+        "gates.appeal",
+        "unknown action `inner.appeal`; name the action that gates appeals, or \"off\"",
+    );
+}
+
+#[test]
+fn an_unknown_gate_key_is_refused_with_the_known_ones() {
+    let error = broken("appeal = \"off\"", "appeal = \"off\"\nappeals = \"off\"");
+    assert_error(
+        &error,
+        line_of("appeal = \"off\"") + 1,
+        "gates.appeals",
+        "unknown gate; expected one of manage_roles, add_user, appeal,",
+    );
+}
+
+#[test]
+fn gates_resolve_to_actions_or_off() {
+    let catalog = mini();
+    let buy = Gate::Action(catalog.action_ix("inner.buy").expect("buy"));
+    assert_eq!(catalog.gates.manage_roles, buy);
+    assert_eq!(catalog.gates.appeal, Gate::Off);
+    assert_eq!(catalog.gates.appeal.action(), None);
+    let basic = &catalog.offers[0];
+    assert_eq!((basic.buy, basic.renew), (buy, Gate::Off));
+    assert_eq!(catalog.programs[0].home, catalog.workspace_ix("inner"));
+    assert!(catalog.is_purchase(catalog.action_ix("inner.buy").expect("buy")));
+}
+
+#[test]
+fn an_offer_without_buy_or_renew_is_refused_at_its_line() {
+    let error = broken("buy = \"inner.buy\"\n", "");
+    assert_error(
+        &error,
+        line_of("id = \"basic\""),
+        "offer[0].buy",
+        "missing: name the action that buys this offer, or \"off\"",
+    );
+    let error = broken("renew = \"off\"\n", "");
+    assert_error(
+        &error,
+        line_of("id = \"basic\""),
+        "offer[0].renew",
+        "missing: name the action that renews this offer, or \"off\"",
+    );
+    let error = broken("buy = \"inner.buy\"", "buy = \"inner.sell\"");
+    assert_error(
+        &error,
+        line_of("buy = \"inner.buy\""),
+        "offer[0].buy",
+        "unknown action `inner.sell`",
+    );
+}
+
+#[test]
+fn a_program_without_a_home_is_refused_at_its_line() {
+    let error = broken("home = \"inner\"\n", "");
+    assert_error(
+        &error,
+        line_of("id = \"main\""),
+        "program[0].home",
+        "missing: name the workspace a partner lands on for this program, or \"off\"",
+    );
+    let error = broken("home = \"inner\"", "home = \"innermost\"");
+    assert_error(
+        &error,
+        line_of("home = \"inner\""),
+        "program[0].home",
+        "unknown workspace `innermost`",
+    );
+    let off = Catalog::from_toml(
+        "mini.toml",
+        &MINI.replace("home = \"inner\"", "home = \"off\""),
+    )
+    .expect("home may be off");
+    assert_eq!(off.programs[0].home, None);
+}
+
+#[test]
+fn off_is_not_an_action_or_workspace_id() {
+    let error = broken("id = \"inner.buy\"", "id = \"off\"");
+    assert_error(
+        &error,
+        line_of("id = \"inner.buy\""),
+        "action[0].id",
+        "id `off` is reserved",
+    );
+}
+
+#[test]
+fn the_default_catalog_names_every_gate() {
+    let catalog = Catalog::partner_center();
+    let id = |gate: Gate| catalog.gate_id(gate);
+    let gates = catalog.gates;
+    assert_eq!(
+        catalog
+            .gates
+            .all()
+            .into_iter()
+            .map(|(key, gate)| (key, id(gate)))
+            .collect::<Vec<_>>(),
+        [
+            ("manage_roles", "users.manage_roles"),
+            ("add_user", "users.manage_roles"),
+            ("appeal", "verification.appeal"),
+            ("open_case", "support.open_case"),
+            ("comment_case", "support.view_cases"),
+            ("view_cases", "support.view_cases"),
+            ("legal_info", "legal_info.view"),
+            ("verification", "verification.view"),
+            ("tenant_summary", "legal_info.view"),
+            ("view_users", "users.view"),
+            ("audit_trail", "legal_info.view"),
+            ("other_users", "users.view"),
+            ("membership_page", "membership.view"),
+            ("offers_page", "membership_offers.view"),
+        ]
+    );
+    assert!(gates.all().iter().all(|(_, gate)| *gate != Gate::Off));
+    let offers: Vec<(&str, &str, &str)> = catalog
+        .offers
+        .iter()
+        .map(|o| (o.id.as_str(), id(o.buy), id(o.renew)))
+        .collect();
+    assert_eq!(
+        offers,
+        [
+            (
+                "maicpp_core_benefits",
+                "membership_offers.buy",
+                "membership_offers.renew"
+            ),
+            (
+                "maicpp_expanded_benefits",
+                "membership_offers.buy_expanded",
+                "off"
+            ),
+        ]
+    );
+    let homes: Vec<Option<&str>> = catalog
+        .programs
+        .iter()
+        .map(|p| p.home.map(|w| catalog.workspaces[w.index()].id.as_str()))
+        .collect();
+    assert_eq!(
+        homes,
+        [
+            Some("membership"),
+            Some("customers"),
+            Some("marketplace_offers")
+        ]
+    );
 }

@@ -11,7 +11,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use super::{Actor, Command, Event, SupportRole, WorkflowError};
 use crate::calendar::SlaStatus;
-use crate::catalog::{Catalog, OfferIx, ProgramIx, RequirementKind, RoleIx, Set};
+use crate::catalog::{Catalog, Gate, OfferIx, ProgramIx, RequirementKind, RoleIx, Set};
 use crate::decision::decide;
 use crate::state::{
     CaseStatus, EnrollmentStatus, ProgramRecord, SupportCase, Tenant, User, Verification,
@@ -19,17 +19,6 @@ use crate::state::{
 };
 
 type Result<T> = std::result::Result<T, WorkflowError>;
-
-/// The catalog action that gates role changes by partners.
-const MANAGE_ROLES: &str = "users.manage_roles";
-/// The catalog action that gates appeals by partners.
-const APPEAL: &str = "verification.appeal";
-/// The catalog action that gates opening support cases (and escalating) by partners.
-const OPEN_CASE: &str = "support.open_case";
-/// The buy action of an offer whose catalog has none that names it.
-const BUY: &str = "membership_offers.buy";
-/// The renew action of an offer whose catalog has none that names it.
-const RENEW: &str = "membership_offers.renew";
 
 /// Longest accepted one-line subject, in characters.
 const SUBJECT_MAX: usize = 200;
@@ -149,7 +138,7 @@ impl<'a> Check<'a> {
             Command::AddUser { user, roles } => {
                 identifier("user", user)?;
                 resolve_roles(self.catalog, roles)?;
-                self.role_change_allowed()?;
+                self.role_change_allowed(self.catalog.gates.add_user)?;
                 if self.tenant.user(user).is_some() {
                     return Err(WorkflowError::UserExists { id: user.clone() });
                 }
@@ -310,7 +299,7 @@ impl<'a> Check<'a> {
                         user: user.id.clone(),
                     });
                 }
-                self.gate(APPEAL, Some(ix))?;
+                self.gate(self.catalog.gates.appeal, Some(ix))?;
                 Ok(vec![
                     Event::AppealSubmitted {
                         program: program.clone(),
@@ -360,7 +349,7 @@ impl<'a> Check<'a> {
                         case: case.id.clone(),
                     });
                 }
-                self.gate(OPEN_CASE, None)?;
+                self.gate(self.catalog.gates.open_case, None)?;
                 Ok(self.escalation(ix, program, record, &why))
             }
             Command::MarkOverdue { program } => {
@@ -447,7 +436,7 @@ impl<'a> Check<'a> {
                 if self.tenant.user(user).is_none() {
                     return Err(WorkflowError::UnknownUser { id: user.clone() });
                 }
-                self.role_change_allowed()?;
+                self.role_change_allowed(self.catalog.gates.manage_roles)?;
                 let (user, roles) = (user.clone(), roles.clone());
                 Ok(vec![if let Command::GrantRoles { .. } = command {
                     Event::RolesGranted { user, roles }
@@ -486,11 +475,7 @@ impl<'a> Check<'a> {
             Command::BuyMembership { offer } => {
                 let ix = self.offer(offer)?;
                 self.partner_only()?;
-                let action = self.offer_action(
-                    BUY,
-                    |kind| matches!(kind, RequirementKind::NoActiveMembership(o) if *o == ix),
-                );
-                self.gate(action, None)?;
+                self.offered(offer, "bought", self.catalog.offers[ix.index()].buy)?;
                 // The catalog's action may not check it; one active membership
                 // per offer holds whatever the catalog says.
                 if let Some(membership) = self.tenant.membership(ix)
@@ -509,10 +494,7 @@ impl<'a> Check<'a> {
             Command::RenewMembership { offer } => {
                 let ix = self.offer(offer)?;
                 self.partner_only()?;
-                let action = self.offer_action(RENEW, |kind| {
-                    matches!(kind, RequirementKind::MembershipInRenewalWindow(o) if *o == ix)
-                });
-                self.gate(action, None)?;
+                self.offered(offer, "renewed", self.catalog.offers[ix.index()].renew)?;
                 let membership =
                     self.tenant
                         .membership(ix)
@@ -535,7 +517,7 @@ impl<'a> Check<'a> {
                     self.program(program)?;
                 }
                 self.no_system()?;
-                self.gate(OPEN_CASE, None)?;
+                self.gate(self.catalog.gates.open_case, None)?;
                 Ok(vec![Event::CaseOpened {
                     case: self.next_case_id(),
                     subject: subject.clone(),
@@ -549,6 +531,7 @@ impl<'a> Check<'a> {
                 let found = self.case(case)?;
                 self.no_system()?;
                 self.open(found)?;
+                self.gate(self.catalog.gates.comment_case, None)?;
                 Ok(vec![Event::CaseCommented {
                     case: case.clone(),
                     body: body.clone(),
@@ -750,16 +733,17 @@ impl<'a> Check<'a> {
         }
     }
 
-    /// For a partner, `action` must be allowed. With `program`, requirements
-    /// about another program are ignored: the catalog's appeal action is
-    /// written for one program and gates the appeals of all.
+    /// For a partner, the gate's action must be allowed. With `program`,
+    /// requirements about another program are ignored: the catalog's appeal
+    /// action is written for one program and gates the appeals of all.
     ///
-    /// A catalog without the action does not gate the command.
-    fn gate(&self, action: &str, program: Option<ProgramIx>) -> Result<()> {
+    /// A gate the catalog turned off (`"off"`) lets every partner through:
+    /// the operator chose that, explicitly.
+    fn gate(&self, gate: Gate, program: Option<ProgramIx>) -> Result<()> {
         let Who::Partner(user) = self.who else {
             return Ok(());
         };
-        let Some(ix) = self.catalog.action_ix(action) else {
+        let Gate::Action(ix) = gate else {
             return Ok(());
         };
         let decision = decide(self.catalog, self.tenant, user, ix, self.now);
@@ -777,24 +761,35 @@ impl<'a> Check<'a> {
             Ok(())
         } else {
             Err(WorkflowError::Denied {
-                action: action.to_owned(),
+                action: decision.action.id.clone(),
                 unmet,
             })
         }
     }
 
-    /// Role changes need the verification that gates `users.manage_roles`
-    /// authorized. Partners also need the rest of that action (their own
-    /// role); support only the verification.
-    fn role_change_allowed(&self) -> Result<()> {
-        let Some(ix) = self.catalog.action_ix(MANAGE_ROLES) else {
-            return Ok(());
-        };
-        match self.who {
-            Who::System => Err(WorkflowError::SystemNotAllowed {
+    /// A purchase needs the offer's `buy` (or `renew`) action allowed; an
+    /// offer whose catalog turned it off cannot be bought (or renewed) at all.
+    fn offered(&self, offer: &str, done: &str, gate: Gate) -> Result<()> {
+        match gate {
+            Gate::Action(_) => self.gate(gate, None),
+            Gate::Off => Err(WorkflowError::InvalidInput {
+                field: "offer",
+                message: format!("{offer} cannot be {done}: the catalog offers no action for it"),
+            }),
+        }
+    }
+
+    /// Role changes (and adding users) need the verification that `gate`'s
+    /// action requires authorized. Partners also need the rest of that action
+    /// (their own role); support only the verification. A gate turned off
+    /// lets partners and support through; the system never changes roles.
+    fn role_change_allowed(&self, gate: Gate) -> Result<()> {
+        match (self.who, gate) {
+            (Who::System, _) => Err(WorkflowError::SystemNotAllowed {
                 command: self.command,
             }),
-            Who::Partner(user) => {
+            (Who::Partner(_) | Who::Support, Gate::Off) => Ok(()),
+            (Who::Partner(user), Gate::Action(ix)) => {
                 let decision = decide(self.catalog, self.tenant, user, ix, self.now);
                 if decision.allowed() {
                     return Ok(());
@@ -814,12 +809,12 @@ impl<'a> Check<'a> {
                 Err(match frozen_by {
                     Some(program) => self.frozen(program, unmet),
                     None => WorkflowError::Denied {
-                        action: MANAGE_ROLES.to_owned(),
+                        action: decision.action.id.clone(),
                         unmet,
                     },
                 })
             }
-            Who::Support => {
+            (Who::Support, Gate::Action(ix)) => {
                 let action = &self.catalog.actions[ix.index()];
                 for requirement in &action.all_requirements {
                     let requirement = &self.catalog.requirements[requirement.index()];
@@ -841,24 +836,6 @@ impl<'a> Check<'a> {
             status: self.tenant.program(program).map(|p| p.verification.status),
             unmet,
         }
-    }
-
-    /// The action that buys (or renews) `offer`: the first whose requirements
-    /// check `names_offer`, else the default action id.
-    fn offer_action(
-        &self,
-        default: &'static str,
-        names_offer: impl Fn(&RequirementKind) -> bool,
-    ) -> &'a str {
-        self.catalog
-            .actions
-            .iter()
-            .find(|a| {
-                a.all_requirements
-                    .iter()
-                    .any(|r| names_offer(&self.catalog.requirements[r.index()].kind))
-            })
-            .map_or(default, |a| a.id.as_str())
     }
 
     /// `from` plus the offer's term.

@@ -108,6 +108,7 @@ pub struct EventsQuery {
 #[utoipa::path(post, path = "/v1/check", tag = "decisions", request_body = CheckRequest,
     responses(
         (status = 200, description = "The decision", body = CheckResult),
+        (status = 403, description = "Another user: denied by the catalog's other_users gate", body = ErrorBody),
         (status = 400, description = "Bad input", body = ErrorBody),
         (status = 404, description = "No such tenant or user", body = ErrorBody),
     ))]
@@ -171,6 +172,7 @@ pub async fn check_batch(
     params(("tenant" = String, Path, description = "Tenant id"), UserQuery),
     responses(
         (status = 200, description = "Workspaces and actions", body = AccessView),
+        (status = 403, description = "Another user: denied by the catalog's other_users gate", body = ErrorBody),
         (status = 404, description = "No such tenant or user", body = ErrorBody),
     ))]
 pub async fn access(
@@ -197,6 +199,7 @@ pub async fn access(
     params(("tenant" = String, Path, description = "Tenant id"), UserQuery),
     responses(
         (status = 200, description = "The diagnosis", body = DiagnosisView),
+        (status = 403, description = "Another user: denied by the catalog's other_users gate", body = ErrorBody),
         (status = 404, description = "No such tenant or user", body = ErrorBody),
     ))]
 pub async fn diagnosis(
@@ -223,7 +226,7 @@ pub async fn diagnosis(
     params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
     responses(
         (status = 200, description = "Programs, verification, agreements", body = LegalInfoView),
-        (status = 403, description = "legal_info.view denied", body = ErrorBody),
+        (status = 403, description = "Denied by the catalog's legal_info gate", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn legal_info(
@@ -309,6 +312,7 @@ pub async fn list_tenants(
     params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
     responses(
         (status = 200, description = "The tenant", body = TenantSummary),
+        (status = 403, description = "Denied by the catalog's tenant_summary gate", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn get_tenant(
@@ -330,7 +334,7 @@ pub async fn get_tenant(
     params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
     responses(
         (status = 200, description = "Users", body = Vec<UserView>),
-        (status = 403, description = "users.view denied", body = ErrorBody),
+        (status = 403, description = "Denied by the catalog's view_users gate", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
     ))]
 pub async fn list_users(

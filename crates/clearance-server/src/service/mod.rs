@@ -10,8 +10,9 @@
 //!
 //! Authorization lives here, not in the transport: a partner reaches only its
 //! own tenant (anything else is [`ServiceError::NotFound`], the same answer as
-//! for a tenant that does not exist), reads are gated by the catalog's actions
-//! (`legal_info.view`, `users.view`, ...), and writes by the core's workflow.
+//! for a tenant that does not exist), reads are gated by the catalog's
+//! `[gates]` (Legal Info, users, another user's decisions, ...), and writes by
+//! the core's workflow.
 
 use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, RandomState};
@@ -19,7 +20,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use clearance_core::calendar::SlaStatus;
-use clearance_core::catalog::ActionIx;
+use clearance_core::catalog::{ActionIx, Gate};
 use clearance_core::state::{CaseStatus, SupportCase};
 use clearance_core::workflow::{self, Actor, Command, Event, WorkflowError};
 use clearance_core::{Catalog, Tenant, VerificationStatus, decision};
@@ -364,6 +365,7 @@ impl Service {
     }
 
     /// The user a read is about: the one named, or the partner principal's own.
+    /// A partner naming another user needs the catalog's `other_users` gate.
     fn subject_user<'t>(
         &self,
         principal: &Principal,
@@ -377,24 +379,38 @@ impl Service {
                 return Err(ServiceError::invalid("user", "is required for staff"));
             }
         };
+        self.may_read_user(principal, state, id)?;
         state.user(id).ok_or_else(|| ServiceError::NotFound {
             what: "user",
             id: id.to_owned(),
         })
     }
 
-    /// For a partner, `decide` of `action` must allow its user; staff pass.
-    fn gate(
+    /// A partner reading decisions about `user` other than itself needs the
+    /// catalog's `other_users` gate (before the user is looked up, so that a
+    /// denied partner cannot probe which users exist); staff pass.
+    fn may_read_user(
         &self,
         principal: &Principal,
         state: &Tenant,
-        action: &str,
+        user: &str,
     ) -> Result<(), ServiceError> {
+        match principal {
+            Principal::Partner { user: own, .. } if own != user => {
+                self.gate(principal, state, self.catalog().gates.other_users)
+            }
+            Principal::Partner { .. } | Principal::Staff { .. } => Ok(()),
+        }
+    }
+
+    /// For a partner, `decide` of the gate's action must allow its user; staff
+    /// pass. A gate is resolved when the catalog loads, so it cannot be missing
+    /// here; only a catalog that says `"off"` leaves the read ungated.
+    fn gate(&self, principal: &Principal, state: &Tenant, gate: Gate) -> Result<(), ServiceError> {
         let Principal::Partner { user, .. } = principal else {
             return Ok(());
         };
-        let Some(action) = self.catalog().action_ix(action) else {
-            // A catalog without this action does not gate the read.
+        let Gate::Action(action) = gate else {
             return Ok(());
         };
         let result = self.check_cached(state, user, action, Timestamp::now())?;

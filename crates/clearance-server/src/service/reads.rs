@@ -6,7 +6,8 @@ impl Service {
     // ---- decisions --------------------------------------------------------
 
     /// May `user` of `tenant` take `action` now? Never touches the database.
-    /// A partner may ask only about its own tenant.
+    /// A partner may ask only about its own tenant, and about another user
+    /// than itself only through the catalog's `other_users` gate.
     pub async fn check(
         &self,
         principal: &Principal,
@@ -18,6 +19,7 @@ impl Service {
         self.wait_for_revision(min_revision).await?;
         let state = self.reachable(principal, tenant)?;
         let action = self.action(action, "action")?;
+        self.may_read_user(principal, &state, user)?;
         self.check_cached(&state, user, action, Timestamp::now())
     }
 
@@ -37,6 +39,7 @@ impl Service {
             .map(|(index, (tenant, user, action))| {
                 let state = self.reachable(principal, tenant)?;
                 let action = self.action(action, &format!("checks[{index}].action"))?;
+                self.may_read_user(principal, &state, user)?;
                 self.check_cached(&state, user, action, now)
             })
             .collect())
@@ -109,7 +112,7 @@ impl Service {
 
     // ---- partner pages ------------------------------------------------------
 
-    /// The Partner tab of Legal Info (gated by `legal_info.view` for partners).
+    /// The Partner tab of Legal Info (gated by the catalog's `legal_info` gate for partners).
     pub async fn legal_info(
         &self,
         principal: &Principal,
@@ -118,7 +121,7 @@ impl Service {
     ) -> Result<LegalInfoView, ServiceError> {
         self.wait_for_revision(min_revision).await?;
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, "legal_info.view")?;
+        self.gate(principal, &state, self.catalog().gates.legal_info)?;
         let catalog = self.catalog();
         Ok(LegalInfoView {
             tenant: state.id.clone(),
@@ -159,7 +162,7 @@ impl Service {
         })
     }
 
-    /// The verification summary of one program (gated by `verification.view` for partners).
+    /// The verification summary of one program (gated by the catalog's `verification` gate for partners).
     pub async fn verification(
         &self,
         principal: &Principal,
@@ -169,7 +172,7 @@ impl Service {
     ) -> Result<VerificationView, ServiceError> {
         self.wait_for_revision(min_revision).await?;
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, "verification.view")?;
+        self.gate(principal, &state, self.catalog().gates.verification)?;
         let catalog = self.catalog();
         let program_ix = catalog
             .program_ix(program)
@@ -214,7 +217,7 @@ impl Service {
         })
     }
 
-    /// The tenant's users and their roles (gated by `users.view` for partners).
+    /// The tenant's users and their roles (gated by the catalog's `view_users` gate for partners).
     pub async fn users(
         &self,
         principal: &Principal,
@@ -223,7 +226,7 @@ impl Service {
     ) -> Result<Vec<UserView>, ServiceError> {
         self.wait_for_revision(min_revision).await?;
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, "users.view")?;
+        self.gate(principal, &state, self.catalog().gates.view_users)?;
         Ok(state
             .users
             .iter()
@@ -239,7 +242,7 @@ impl Service {
             .collect())
     }
 
-    /// The tenant's support cases (gated by `support.view_cases` for partners).
+    /// The tenant's support cases (gated by the catalog's `view_cases` gate for partners).
     pub async fn cases(
         &self,
         principal: &Principal,
@@ -248,7 +251,7 @@ impl Service {
     ) -> Result<Vec<CaseView>, ServiceError> {
         self.wait_for_revision(min_revision).await?;
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, "support.view_cases")?;
+        self.gate(principal, &state, self.catalog().gates.view_cases)?;
         Ok(state
             .cases
             .iter()
@@ -275,7 +278,7 @@ impl Service {
     }
 
     /// The audit trail of a tenant, `limit` events after `seq` `after` (gated
-    /// by `legal_info.view` for partners: the admins of the tenant).
+    /// by the catalog's `audit_trail` gate for partners: the tenant's admins).
     pub async fn events(
         &self,
         principal: &Principal,
@@ -284,7 +287,7 @@ impl Service {
         limit: u32,
     ) -> Result<EventPage, ServiceError> {
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, "legal_info.view")?;
+        self.gate(principal, &state, self.catalog().gates.audit_trail)?;
         if limit == 0 || limit > MAX_EVENT_PAGE {
             return Err(ServiceError::invalid(
                 "limit",
@@ -324,7 +327,8 @@ impl Service {
         Ok(tenants)
     }
 
-    /// One tenant's summary (staff, or a partner of that tenant).
+    /// One tenant's summary (staff, or a partner of that tenant through the
+    /// catalog's `tenant_summary` gate).
     pub async fn tenant_summary(
         &self,
         principal: &Principal,
@@ -332,6 +336,7 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<TenantSummary, ServiceError> {
         let state = self.tenant(principal, tenant, min_revision).await?;
+        self.gate(principal, &state, self.catalog().gates.tenant_summary)?;
         Ok(summary(self.catalog(), &state))
     }
 

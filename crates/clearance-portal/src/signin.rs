@@ -237,7 +237,9 @@ fn safe_next(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+        // Visible ASCII only: a control character would make the redirect's
+        // `Location` invalid (a 500 after the session is issued).
+        && next.bytes().all(|byte| byte.is_ascii_graphic())
         && next.len() <= 512
 }
 
@@ -263,6 +265,9 @@ mod tests {
         assert!(!safe_next("/\\evil.example"));
         assert!(!safe_next("https://evil.example/"));
         assert!(!safe_next("/t/x\r\nSet-Cookie: a=b"));
+        assert!(!safe_next("/t/fabrikam/\x01"));
+        assert!(!safe_next("/t/fabrikam/\x7f"));
+        assert!(!safe_next("/t/fabrikam/a b"));
     }
 
     #[test]

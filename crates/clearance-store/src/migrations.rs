@@ -52,6 +52,15 @@ const SQLITE: &[Migration] = &[
             "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
         ],
     },
+    Migration {
+        version: 3,
+        statements: &[
+            // The client address of each counted sign-in attempt, for the per-client limit.
+            "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
+            "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
+             (client, at_ms)",
+        ],
+    },
 ];
 
 // Payloads are `json`, not `jsonb`: the store is opaque to them, and `json` keeps the text
@@ -91,6 +100,15 @@ const POSTGRES: &[Migration] = &[
             "CREATE INDEX clearance_sign_in_failures_login ON clearance_sign_in_failures \
              (login, at_ms)",
             "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
+        ],
+    },
+    Migration {
+        version: 3,
+        statements: &[
+            // The client address of each counted sign-in attempt, for the per-client limit.
+            "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
+            "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
+             (client, at_ms)",
         ],
     },
 ];

@@ -90,6 +90,17 @@ async fn a_sign_in_without_a_free_password_check_slot_is_503_unhashed_and_uncoun
         response.headers()["content-type"],
         "text/html; charset=utf-8"
     );
+    // The portal's headers hold on its error pages too.
+    assert_eq!(response.headers()["x-frame-options"], "DENY");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("ASCII");
+    assert!(
+        csp.starts_with("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
     let page = response.text().await.expect("a page");
     assert!(page.contains("Try again"), "{page}");
     let counted = server

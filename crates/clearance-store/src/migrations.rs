@@ -54,13 +54,16 @@ const SQLITE: &[Migration] = &[
     },
     Migration {
         version: 3,
-        statements: &[
-            // The client address of each counted sign-in attempt, for the per-client limit.
-            "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
-            "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
-             (client, at_ms)",
-        ],
+        statements: SIGN_IN_CLIENTS,
     },
+];
+
+/// Version 3 on both backends: the client address of each counted sign-in attempt, for the
+/// per-client limit.
+const SIGN_IN_CLIENTS: &[&str] = &[
+    "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
+    "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
+     (client, at_ms)",
 ];
 
 // Payloads are `json`, not `jsonb`: the store is opaque to them, and `json` keeps the text
@@ -104,12 +107,7 @@ const POSTGRES: &[Migration] = &[
     },
     Migration {
         version: 3,
-        statements: &[
-            // The client address of each counted sign-in attempt, for the per-client limit.
-            "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
-            "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
-             (client, at_ms)",
-        ],
+        statements: SIGN_IN_CLIENTS,
     },
 ];
 

@@ -324,7 +324,8 @@ impl Service {
     }
 
     /// Waits (bounded by [`ServiceOptions::revision_wait`]) until the cache has
-    /// applied `revision`; `None` returns at once.
+    /// applied `revision`; `None` returns at once, and a revision more than
+    /// [`MAX_REVISION_AHEAD`] past the applied one is refused at once as `Invalid`.
     pub async fn wait_for_revision(&self, revision: Option<u64>) -> Result<(), ServiceError> {
         let Some(wanted) = revision else {
             return Ok(());

@@ -32,9 +32,24 @@ pub struct Args {
     sweep_interval: Duration,
 
     /// The URL people reach the portal at (e.g. `https://clearance.example`); an
-    /// `https://` URL marks the portal's cookies `Secure`. Default: the listen address.
+    /// `https://` URL marks the portal's cookies `Secure` and adds
+    /// `Strict-Transport-Security` to every answer. Default: the listen address.
     #[arg(long, env = "CLEARANCE_PUBLIC_URL", value_name = "URL")]
     public_url: Option<String>,
+
+    /// How long a client may take to send a request's line and headers before
+    /// its connection is closed, e.g. `10s`.
+    #[arg(long, env = "CLEARANCE_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_positive_interval)]
+    header_read_timeout: Duration,
+
+    /// How long a request may take, body upload included, before it is
+    /// answered 503 `request_timeout`, e.g. `60s`.
+    #[arg(long, env = "CLEARANCE_REQUEST_TIMEOUT", default_value = "60s", value_parser = parse_positive_interval)]
+    request_timeout: Duration,
+
+    /// How many client connections are open at once at most; more wait to be accepted.
+    #[arg(long, env = "CLEARANCE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
 
     /// Log format on stderr; the level comes from RUST_LOG (default `info`).
     #[arg(long, env = "CLEARANCE_LOG_FORMAT", value_enum, default_value = "text")]
@@ -57,6 +72,11 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     let mut config = ServeConfig::new(args.listen, store, Arc::new(catalog.clone()));
     config.demo = args.demo;
     config.sweep_interval = (!args.sweep_interval.is_zero()).then_some(args.sweep_interval);
+    config.http = clearance_server::server::HttpLimits {
+        header_read_timeout: args.header_read_timeout,
+        request_timeout: args.request_timeout,
+        max_connections: args.max_connections as usize,
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -64,6 +84,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     let portal = clearance_portal::PortalOptions::for_public_url(
         args.public_url.as_deref().unwrap_or_default(),
     );
+    config.hsts = portal.secure_cookies;
     let public_url = args.public_url.clone();
     let demo = args.demo;
     runtime.block_on(async move {
@@ -162,6 +183,15 @@ fn parse_interval(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// A duration as [`parse_interval`] reads it, but not zero.
+fn parse_positive_interval(text: &str) -> Result<Duration, String> {
+    let duration = parse_interval(text)?;
+    if duration.is_zero() {
+        return Err("must be more than zero".to_owned());
+    }
+    Ok(duration)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +204,7 @@ mod tests {
         assert_eq!(parse_interval("0"), Ok(Duration::ZERO));
         assert!(parse_interval("soon").is_err());
         assert!(parse_interval("5d").is_err());
+        assert_eq!(parse_positive_interval("10s"), Ok(Duration::from_secs(10)));
+        assert!(parse_positive_interval("0").is_err());
     }
 }

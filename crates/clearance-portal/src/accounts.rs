@@ -3,9 +3,15 @@
 //! prints.
 //!
 //! Hashing and verifying run on the blocking pool: argon2id is deliberately
-//! slow (19 MiB, two passes) and must not stall the async workers.
+//! slow (19 MiB, two passes) and must not stall the async workers. Checking a
+//! sign-in's password needs a [`PasswordCheck`] from [`PasswordChecks`], which
+//! hands out at most a fixed number at once: beyond it the sign-in is answered
+//! 503 without hashing, so a flood of sign-ins cannot fill the blocking pool
+//! with 19 MiB hashes.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
+
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -44,11 +50,48 @@ pub async fn hash_password(password: &str) -> String {
     .expect("the hashing task does not panic")
 }
 
-/// Whether `password` matches the PHC hash `phc` (a malformed hash never matches).
-pub async fn verify_password(password: &str, phc: &str) -> bool {
+/// The sign-in password checks that may run at once.
+#[derive(Clone, Debug)]
+pub struct PasswordChecks {
+    slots: Arc<Semaphore>,
+}
+
+/// The right to run one password check; the slot frees when the check ends.
+#[derive(Debug)]
+pub struct PasswordCheck {
+    _slot: OwnedSemaphorePermit,
+}
+
+impl PasswordChecks {
+    /// At most `concurrent` checks at once.
+    pub fn new(concurrent: usize) -> Self {
+        PasswordChecks {
+            slots: Arc::new(Semaphore::new(concurrent)),
+        }
+    }
+
+    /// One check, unless `concurrent` are running: then `None` (answer "busy").
+    pub fn try_start(&self) -> Option<PasswordCheck> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .ok()
+            .map(|slot| PasswordCheck { _slot: slot })
+    }
+}
+
+/// As many concurrent password checks as the machine has cores.
+pub fn default_password_checks() -> usize {
+    std::thread::available_parallelism().map_or(2, usize::from)
+}
+
+/// Whether `password` matches the PHC hash `phc` (a malformed hash never
+/// matches); `check` is held until the hash is done, even if the caller gives up.
+pub async fn verify_password(check: PasswordCheck, password: &str, phc: &str) -> bool {
     let password = password.to_owned();
     let phc = phc.to_owned();
     tokio::task::spawn_blocking(move || {
+        let _check = check;
         PasswordHash::new(&phc).is_ok_and(|hash| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &hash)
@@ -61,7 +104,7 @@ pub async fn verify_password(password: &str, phc: &str) -> bool {
 
 /// Spends the same work as a real check when the login does not exist, so the
 /// answer's timing does not tell which logins exist.
-pub(crate) async fn verify_against_nothing(password: &str) {
+pub(crate) async fn verify_against_nothing(check: PasswordCheck, password: &str) {
     static DUMMY: OnceLock<String> = OnceLock::new();
     let phc = match DUMMY.get() {
         Some(phc) => phc.clone(),
@@ -70,7 +113,7 @@ pub(crate) async fn verify_against_nothing(password: &str) {
             DUMMY.get_or_init(|| phc).clone()
         }
     };
-    let _ = verify_password(password, &phc).await;
+    let _ = verify_password(check, password, &phc).await;
 }
 
 /// Creates or replaces the sign-in `login` for `principal` with `password`.
@@ -186,9 +229,25 @@ mod tests {
     async fn a_password_verifies_only_against_its_own_hash() {
         let phc = hash_password("correct horse battery").await;
         assert!(phc.starts_with("$argon2id$"), "{phc}");
-        assert!(verify_password("correct horse battery", &phc).await);
-        assert!(!verify_password("correct horse batterY", &phc).await);
-        assert!(!verify_password("correct horse battery", "not a hash").await);
+        let checks = PasswordChecks::new(1);
+        let check = || checks.try_start().expect("a free slot");
+        assert!(verify_password(check(), "correct horse battery", &phc).await);
+        assert!(!verify_password(check(), "correct horse batterY", &phc).await);
+        assert!(!verify_password(check(), "correct horse battery", "not a hash").await);
+    }
+
+    #[test]
+    fn at_most_the_given_number_of_checks_run_at_once() {
+        let checks = PasswordChecks::new(2);
+        let first = checks.try_start().expect("a slot");
+        let _second = checks.try_start().expect("a slot");
+        assert!(checks.try_start().is_none(), "a third waits for a slot");
+        drop(first);
+        assert!(
+            checks.try_start().is_some(),
+            "a finished check frees its slot"
+        );
+        assert!(PasswordChecks::new(0).try_start().is_none());
     }
 
     #[tokio::test]

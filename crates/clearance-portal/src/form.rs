@@ -6,8 +6,6 @@
 //! form cannot forget its CSRF check: a POST without the right token is
 //! refused with 403 whatever its route.
 
-use std::convert::Infallible;
-
 use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::request::Parts;
@@ -142,32 +140,78 @@ impl Submitted {
         }
     }
 
-    /// Parses a `multipart/form-data` body with `boundary`.
-    pub async fn from_multipart(body: Bytes, boundary: &str) -> Result<Submitted, String> {
-        let stream = futures_util::stream::once(async move { Ok::<_, Infallible>(body) });
-        let mut multipart = multer::Multipart::new(stream, boundary);
+    /// Parses a `multipart/form-data` stream with `boundary`, at most `limit`
+    /// bytes. The first field must be the CSRF token and pass `csrf_ok` before
+    /// anything after it (the document) is read.
+    pub async fn from_multipart<S, E>(
+        stream: S,
+        boundary: &str,
+        limit: usize,
+        csrf_ok: impl Fn(&str) -> bool,
+    ) -> Result<Submitted, MultipartRefusal>
+    where
+        S: futures_util::Stream<Item = Result<Bytes, E>> + Send + 'static,
+        E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+    {
+        let constraints = multer::Constraints::new()
+            .size_limit(multer::SizeLimit::new().whole_stream(limit as u64));
+        let mut multipart = multer::Multipart::with_constraints(stream, boundary, constraints);
         let mut submitted = Submitted::default();
-        while let Some(field) = multipart
-            .next_field()
-            .await
-            .map_err(|error| error.to_string())?
-        {
+        while let Some(field) = multipart.next_field().await.map_err(MultipartRefusal::of)? {
             let name = field.name().unwrap_or_default().to_owned();
+            let first = submitted.fields.is_empty() && submitted.files.is_empty();
             // A file part is told by its file name; the name itself is never
             // trusted (the service checks the content's type).
             match field.file_name() {
+                Some(_) if first => return Err(MultipartRefusal::Csrf),
                 Some(_) => {
-                    let bytes = field.bytes().await.map_err(|error| error.to_string())?;
+                    let bytes = field.bytes().await.map_err(MultipartRefusal::of)?;
                     submitted.files.push(Upload { field: name, bytes });
                 }
                 None => {
-                    let text = field.text().await.map_err(|error| error.to_string())?;
+                    let text = field.text().await.map_err(MultipartRefusal::of)?;
+                    if first && (name != CSRF_FIELD || !csrf_ok(&text)) {
+                        return Err(MultipartRefusal::Csrf);
+                    }
                     submitted.fields.push((name, text));
                 }
             }
         }
         Ok(submitted)
     }
+}
+
+/// Why a multipart form was not read.
+#[derive(Debug, PartialEq, Eq)]
+pub enum MultipartRefusal {
+    /// Its first field is not the right CSRF token: nothing after it was read.
+    Csrf,
+    /// It is larger than its limit.
+    TooLarge,
+    /// It is not well-formed multipart.
+    Malformed(String),
+}
+
+impl MultipartRefusal {
+    fn of(error: multer::Error) -> Self {
+        match error {
+            multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+                MultipartRefusal::TooLarge
+            }
+            other => MultipartRefusal::Malformed(other.to_string()),
+        }
+    }
+}
+
+/// Whether `path` takes a file upload: the partner's appeal, the one form that
+/// sends a document.
+fn takes_upload(path: &str) -> bool {
+    let segments: Vec<&str> = path.split('/').collect();
+    matches!(
+        segments.as_slice(),
+        ["", "t", tenant, "account", "verification", program, "appeal"]
+            if !tenant.is_empty() && !program.is_empty()
+    )
 }
 
 /// The portal's middleware: finds the session, reads and CSRF-checks every
@@ -197,7 +241,20 @@ pub(crate) async fn guard(
     let nav = Nav::of(current.as_ref());
     let method = request.method().clone();
     if method == Method::POST {
-        let submitted = match read_form(&mut request).await {
+        // A multipart body (up to 10 MiB) is read only on the upload route, for
+        // a live session, and only once its first field proved the CSRF token;
+        // anything else is refused before a byte of the body is read.
+        if is_multipart(request.headers())
+            && (current.is_none() || !takes_upload(request.uri().path()))
+        {
+            return with_headers(layout::message_page(
+                StatusCode::FORBIDDEN,
+                &nav,
+                "Form refused",
+                "Files can only be sent with the appeal form, signed in.",
+            ));
+        }
+        let submitted = match read_form(&mut request, current.as_ref()).await {
             Ok(submitted) => submitted,
             Err(response) => return with_headers(*response),
         };
@@ -236,15 +293,35 @@ pub(crate) async fn guard(
     with_headers(next.run(request).await)
 }
 
-/// Reads a form body within its size limit.
-async fn read_form(request: &mut Request) -> Result<Submitted, Box<Response>> {
+fn is_multipart(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
+}
+
+fn too_large() -> Box<Response> {
+    Box::new(layout::message_page(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        &Nav::Anonymous,
+        "Too large",
+        "The form is too large: documents may be at most 10 MiB.",
+    ))
+}
+
+/// Reads a form body within its size limit; a multipart one only as far as
+/// its CSRF token when that does not match `session`'s.
+async fn read_form(
+    request: &mut Request,
+    session: Option<&Session>,
+) -> Result<Submitted, Box<Response>> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let multipart = content_type.starts_with("multipart/form-data");
+    let multipart = is_multipart(request.headers());
     let urlencoded = content_type.starts_with("application/x-www-form-urlencoded");
     if !multipart && !urlencoded {
         return Err(Box::new(layout::message_page(
@@ -254,32 +331,42 @@ async fn read_form(request: &mut Request) -> Result<Submitted, Box<Response>> {
             "The portal's forms are sent as application/x-www-form-urlencoded or multipart/form-data.",
         )));
     }
-    let limit = if multipart {
-        MAX_UPLOAD_BYTES
-    } else {
-        MAX_FORM_BYTES
-    };
     let body = std::mem::replace(request.body_mut(), Body::empty());
-    let bytes = to_bytes(body, limit).await.map_err(|_| {
-        Box::new(layout::message_page(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &Nav::Anonymous,
-            "Too large",
-            "The form is too large: documents may be at most 10 MiB.",
-        ))
-    })?;
     if multipart {
         let boundary = multer::parse_boundary(&content_type).map_err(|error| {
             Box::new(bad_form(&format!(
                 "the multipart boundary is missing: {error}"
             )))
         })?;
-        Submitted::from_multipart(bytes, &boundary)
-            .await
-            .map_err(|error| Box::new(bad_form(&error)))
-    } else {
-        Ok(Submitted::from_urlencoded(&bytes))
+        let csrf_ok = |sent: &str| session.is_some_and(|session| session.csrf_matches(sent));
+        return Submitted::from_multipart(
+            body.into_data_stream(),
+            &boundary,
+            MAX_UPLOAD_BYTES,
+            csrf_ok,
+        )
+        .await
+        .map_err(|refusal| match refusal {
+            // Left to the CSRF check, which answers the refusal page.
+            MultipartRefusal::Csrf => Box::new(csrf_refused()),
+            MultipartRefusal::TooLarge => too_large(),
+            MultipartRefusal::Malformed(why) => Box::new(bad_form(&why)),
+        });
     }
+    let bytes = to_bytes(body, MAX_FORM_BYTES)
+        .await
+        .map_err(|_| too_large())?;
+    Ok(Submitted::from_urlencoded(&bytes))
+}
+
+/// The refusal of a form whose CSRF token is missing or wrong.
+fn csrf_refused() -> Response {
+    layout::message_page(
+        StatusCode::FORBIDDEN,
+        &Nav::Anonymous,
+        "Form refused",
+        "This form was not sent from this site's current page, or it has expired. Reload the page and try again.",
+    )
 }
 
 fn bad_form(why: &str) -> Response {
@@ -324,6 +411,8 @@ impl IntoResponse for FieldError {
 
 #[cfg(test)]
 mod tests {
+    use std::convert::Infallible;
+
     use super::*;
 
     #[test]
@@ -346,12 +435,57 @@ mod tests {
         let body = "--XX\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n\
                     --XX\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n\
                     Content-Type: application/pdf\r\n\r\n%PDF-1.7\r\n--XX--\r\n";
-        let form = Submitted::from_multipart(Bytes::from(body), "XX")
+        let stream = |body: &'static str| {
+            futures_util::stream::once(async move { Ok::<_, Infallible>(Bytes::from(body)) })
+        };
+        let form = Submitted::from_multipart(stream(body), "XX", 1024, |sent| sent == "tok")
             .await
             .expect("valid multipart");
         assert_eq!(form.text("csrf"), Some("tok"));
         let file = form.file("document").expect("the file");
         assert_eq!(&file.bytes[..], b"%PDF-1.7");
         assert!(form.file("other").is_none());
+        assert_eq!(
+            Submitted::from_multipart(stream(body), "XX", 1024, |sent| sent == "other")
+                .await
+                .err(),
+            Some(MultipartRefusal::Csrf)
+        );
+        assert_eq!(
+            Submitted::from_multipart(stream(body), "XX", 64, |_| true)
+                .await
+                .err(),
+            Some(MultipartRefusal::TooLarge)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_before_the_csrf_token_is_not_read() {
+        let body = "--XX\r\nContent-Disposition: form-data; name=\"document\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.7\r\n\
+                    --XX\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\ntok\r\n--XX--\r\n";
+        let stream =
+            futures_util::stream::once(async move { Ok::<_, Infallible>(Bytes::from(body)) });
+        assert_eq!(
+            Submitted::from_multipart(stream, "XX", 1024, |_| true)
+                .await
+                .err(),
+            Some(MultipartRefusal::Csrf)
+        );
+    }
+
+    #[test]
+    fn only_the_appeal_takes_uploads() {
+        assert!(takes_upload(
+            "/t/contoso/account/verification/maicpp/appeal"
+        ));
+        for path in [
+            "/login",
+            "/nothing-here",
+            "/t/contoso/support",
+            "/t//account/verification/x/appeal",
+            "/t/a/account/verification/x/appeal/more",
+        ] {
+            assert!(!takes_upload(path), "{path}");
+        }
     }
 }

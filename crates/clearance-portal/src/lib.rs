@@ -41,7 +41,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use clearance_server::Service;
 
-pub use accounts::{DemoLogin, seed_demo_logins, set_password};
+pub use accounts::{DemoLogin, PasswordChecks, seed_demo_logins, set_password};
 pub use session::SignInLimiter;
 
 /// The largest urlencoded form body.
@@ -61,8 +61,15 @@ pub struct PortalOptions {
     pub session_lifetime: Duration,
     /// Failed sign-ins allowed per login within [`PortalOptions::sign_in_window`].
     pub sign_in_attempts: usize,
+    /// Failed sign-ins allowed per client address (peer IP) within the window,
+    /// whatever the logins; 0: no such limit. Behind a reverse proxy every
+    /// client has the proxy's address, so set it to 0 there or high enough.
+    pub sign_in_attempts_per_client: usize,
     /// The window failed sign-ins are counted in.
     pub sign_in_window: Duration,
+    /// Password checks (argon2id, 19 MiB each) that may run at once; a sign-in
+    /// beyond them is answered 503 with `Retry-After` without checking.
+    pub concurrent_password_checks: usize,
     /// How often (at most, per server) a sign-in also deletes ended and expired
     /// sessions and failed sign-ins older than the window.
     pub housekeeping_every: Duration,
@@ -74,8 +81,10 @@ impl Default for PortalOptions {
             secure_cookies: false,
             session_lifetime: Duration::from_secs(8 * 60 * 60),
             sign_in_attempts: 5,
+            sign_in_attempts_per_client: 50,
             sign_in_window: Duration::from_secs(15 * 60),
             housekeeping_every: Duration::from_secs(5 * 60),
+            concurrent_password_checks: accounts::default_password_checks(),
         }
     }
 }
@@ -98,6 +107,7 @@ pub(crate) struct Portal {
     pub service: Service,
     pub options: Arc<PortalOptions>,
     pub limiter: Arc<SignInLimiter>,
+    pub password_checks: accounts::PasswordChecks,
 }
 
 impl Portal {
@@ -120,9 +130,11 @@ pub fn router_with(service: Service, options: PortalOptions) -> Router {
         options.sign_in_attempts,
         options.sign_in_window,
         options.housekeeping_every,
-    );
+    )
+    .per_client(options.sign_in_attempts_per_client);
     let portal = Portal {
         service,
+        password_checks: accounts::PasswordChecks::new(options.concurrent_password_checks),
         options: Arc::new(options),
         limiter: Arc::new(limiter),
     };

@@ -9,6 +9,7 @@
 //! store too, so the limit holds across servers. Session tokens carry their own
 //! prefix (`cls_`) and record shape, so one can never pass as an API token.
 
+use std::net::IpAddr;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use axum::http::HeaderMap;
 use axum::http::header;
 use clearance_server::auth::token_hash;
 use clearance_server::{Principal, Service, ServiceError};
-use clearance_store::{Pruned, Store, StoreError};
+use clearance_store::{Pruned, SignInLimits, SignInReservation, Store, StoreError};
 use jiff::Timestamp;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -189,8 +190,10 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
         .map(|(_, value)| value)
 }
 
-/// Failed sign-ins per login in a sliding window: past the limit, even the
-/// right password is refused until the oldest counted failure leaves the window.
+/// Failed sign-ins per login, and per client address, in a sliding window:
+/// past the limit, even the right password is refused until the oldest
+/// counted failure leaves the window. Each attempt is counted before its
+/// password is checked, and a success clears its login's count.
 ///
 /// The failures are kept in the store, so every server over one database
 /// counts the same failures and a restart forgets none. The limiter also does
@@ -199,6 +202,7 @@ pub(crate) fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> 
 #[derive(Debug)]
 pub struct SignInLimiter {
     limit: usize,
+    per_client: usize,
     window: Duration,
     housekeeping_every: Duration,
     /// When this process last did the housekeeping, in milliseconds since the epoch.
@@ -207,14 +211,23 @@ pub struct SignInLimiter {
 
 impl SignInLimiter {
     /// At most `limit` failures per login within `window`; housekeeping at
-    /// most every `housekeeping_every`.
+    /// most every `housekeeping_every`; no limit per client address until
+    /// [`SignInLimiter::per_client`] sets one.
     pub fn new(limit: usize, window: Duration, housekeeping_every: Duration) -> Self {
         SignInLimiter {
             limit,
+            per_client: 0,
             window,
             housekeeping_every,
             last_housekeeping_ms: AtomicI64::new(i64::MIN),
         }
+    }
+
+    /// Also at most `limit` failures per client address within the window (0:
+    /// none), against one client trying one password on many logins.
+    pub fn per_client(mut self, limit: usize) -> Self {
+        self.per_client = limit;
+        self
     }
 
     /// How often the housekeeping runs at most.
@@ -227,33 +240,34 @@ impl SignInLimiter {
             .unwrap_or(Timestamp::MIN)
     }
 
-    /// `Some(wait)` when `login` has used up its failures at `now`.
-    pub async fn blocked(
+    /// Counts a sign-in attempt for `login` from `client` at `now` before its
+    /// password is checked: `None` when it is counted (check the password),
+    /// `Some(wait)` when the login or the client has used up its attempts
+    /// (refuse without checking). Atomic in the store, so a parallel burst gets
+    /// at most the limit checked.
+    pub async fn reserve(
         &self,
         store: &Store,
         login: &str,
+        client: Option<IpAddr>,
         now: Timestamp,
     ) -> Result<Option<Duration>, StoreError> {
-        let failures = store
-            .sign_in_failures(login, self.window_start(now))
-            .await?;
-        if self.limit == 0 || failures.len() < self.limit {
-            return Ok(None);
+        let client = client.map(|address| address.to_string());
+        let limits = SignInLimits {
+            since: self.window_start(now),
+            per_login: self.limit,
+            per_client: self.per_client,
+        };
+        match store
+            .reserve_sign_in_attempt(login, client.as_deref(), now, limits)
+            .await?
+        {
+            SignInReservation::Reserved => Ok(None),
+            SignInReservation::Refused { oldest, .. } => {
+                let waited = now.duration_since(oldest).unsigned_abs();
+                Ok(Some(self.window.saturating_sub(waited)))
+            }
         }
-        // The failure whose leaving the window frees a slot.
-        let oldest = failures[failures.len() - self.limit];
-        let waited = now.duration_since(oldest).unsigned_abs();
-        Ok(Some(self.window.saturating_sub(waited)))
-    }
-
-    /// Counts one failed sign-in for `login` at `now`.
-    pub async fn record_failure(
-        &self,
-        store: &Store,
-        login: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        store.record_sign_in_failure(login, now).await
     }
 
     /// Forgets `login`'s failures (after a successful sign-in).
@@ -318,41 +332,68 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_limiter_blocks_after_the_limit_until_the_window_slides() {
+    async fn the_limiter_refuses_after_the_limit_until_the_window_slides() {
         let (_dir, store) = store().await;
         let limiter = SignInLimiter::new(5, Duration::from_secs(15 * 60), Duration::ZERO);
         let start: Timestamp = "2026-11-25T10:00:00Z".parse().expect("a timestamp");
-        for minute in 0..4 {
-            limiter
-                .record_failure(&store, "alice@contoso", start + minutes(minute))
-                .await
-                .expect("recorded");
-        }
-        let blocked = |at: Timestamp, login: &'static str| {
+        let reserve = |at: Timestamp, login: &'static str| {
             let (limiter, store) = (&limiter, &store);
-            async move { limiter.blocked(store, login, at).await.expect("read") }
+            async move { limiter.reserve(store, login, None, at).await.expect("read") }
         };
-        assert_eq!(blocked(start + minutes(4), "alice@contoso").await, None);
-        limiter
-            .record_failure(&store, "alice@contoso", start + minutes(5))
-            .await
-            .expect("recorded");
+        for minute in 0..5 {
+            assert_eq!(
+                reserve(start + minutes(minute), "alice@contoso").await,
+                None
+            );
+        }
         assert_eq!(
-            blocked(start + minutes(5), "alice@contoso").await,
+            reserve(start + minutes(5), "alice@contoso").await,
             Some(Duration::from_secs(10 * 60))
         );
         // Another login is not affected.
-        assert_eq!(blocked(start + minutes(5), "bob@contoso").await, None);
-        // Fifteen minutes after the first failure, one slot is free again.
-        assert_eq!(blocked(start + minutes(15), "alice@contoso").await, None);
-        // A second limiter (another server) over the same store counts the same failures.
+        assert_eq!(reserve(start + minutes(5), "bob@contoso").await, None);
+        // Fifteen minutes after the first attempt, one slot is free again.
+        assert_eq!(reserve(start + minutes(15), "alice@contoso").await, None);
+        // A second limiter (another server) over the same store counts the same attempts.
         let other = SignInLimiter::new(5, Duration::from_secs(15 * 60), Duration::ZERO);
         assert!(
             other
-                .blocked(&store, "alice@contoso", start + minutes(6))
+                .reserve(&store, "alice@contoso", None, start + minutes(6))
                 .await
                 .expect("read")
                 .is_some()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_client_is_limited_across_logins() {
+        let (_dir, store) = store().await;
+        let limiter = SignInLimiter::new(5, Duration::from_secs(60), Duration::ZERO).per_client(3);
+        let now = Timestamp::now();
+        let client = Some(IpAddr::from([192, 0, 2, 7]));
+        for login in ["a", "b", "c"] {
+            assert_eq!(
+                limiter
+                    .reserve(&store, login, client, now)
+                    .await
+                    .expect("read"),
+                None
+            );
+        }
+        assert!(
+            limiter
+                .reserve(&store, "d", client, now)
+                .await
+                .expect("read")
+                .is_some()
+        );
+        let elsewhere = Some(IpAddr::from([198, 51, 100, 1]));
+        assert_eq!(
+            limiter
+                .reserve(&store, "d", elsewhere, now)
+                .await
+                .expect("read"),
+            None
         );
     }
 
@@ -361,23 +402,24 @@ mod tests {
         let (_dir, store) = store().await;
         let limiter = SignInLimiter::new(2, Duration::from_secs(60), Duration::ZERO);
         let now = Timestamp::now();
-        limiter
-            .record_failure(&store, "a", now)
-            .await
-            .expect("recorded");
-        limiter
-            .record_failure(&store, "a", now)
-            .await
-            .expect("recorded");
+        for _ in 0..2 {
+            assert_eq!(
+                limiter.reserve(&store, "a", None, now).await.expect("read"),
+                None
+            );
+        }
         assert!(
             limiter
-                .blocked(&store, "a", now)
+                .reserve(&store, "a", None, now)
                 .await
                 .expect("read")
                 .is_some()
         );
         limiter.clear(&store, "a").await.expect("cleared");
-        assert_eq!(limiter.blocked(&store, "a", now).await.expect("read"), None);
+        assert_eq!(
+            limiter.reserve(&store, "a", None, now).await.expect("read"),
+            None
+        );
     }
 
     #[tokio::test]

@@ -2,10 +2,11 @@
 //! since there is no session yet), checking the password against its argon2id
 //! hash, the limit on failed attempts, and starting or ending the session.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Extension;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use clearance_server::Principal;
@@ -88,6 +89,20 @@ fn render_form(
     response
 }
 
+/// The page for a sign-in that found every password-check slot taken.
+fn busy() -> Response {
+    let mut response = layout::message_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &Nav::Anonymous,
+        "Try again",
+        "Many people are signing in just now. Try again in a moment.",
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+    response
+}
+
 /// The page for a sign-in the store could not serve.
 fn unavailable() -> Response {
     layout::message_page(
@@ -98,9 +113,12 @@ fn unavailable() -> Response {
     )
 }
 
-/// `POST /login`: checks the limit, then the password; starts a session.
+/// `POST /login`: takes a password-check slot (503 when none is free),
+/// counts the attempt against the limits (429 when over), then checks the
+/// password; starts a session.
 pub async fn submit(
     State(portal): State<Portal>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Extension(form): Extension<Submitted>,
 ) -> Response {
     let login = normalize_login(form.text("login").unwrap_or_default());
@@ -130,10 +148,15 @@ pub async fn submit(
         // Only tidying: signing in goes on.
         tracing::warn!(%error, "sign-in housekeeping failed");
     }
-    let blocked = match portal.limiter.blocked(store, &login, now).await {
+    // Busy first: a sign-in that cannot be checked now is neither hashed nor counted.
+    let Some(check) = portal.password_checks.try_start() else {
+        return busy();
+    };
+    let client = peer.map(|Extension(ConnectInfo(address))| address.ip());
+    let blocked = match portal.limiter.reserve(store, &login, client, now).await {
         Ok(blocked) => blocked,
         Err(error) => {
-            tracing::error!(%error, "reading failed sign-ins failed");
+            tracing::error!(%error, "counting a sign-in attempt failed");
             return unavailable();
         }
     };
@@ -146,7 +169,7 @@ pub async fn submit(
             Some(Notice {
                 ok: false,
                 text: format!(
-                    "Too many failed sign-ins for {login}. Sign-in for this login is paused: try again in {minutes} minute{}.",
+                    "Too many failed sign-ins for {login} or from your address. Sign-in is paused: try again in {minutes} minute{}.",
                     if minutes == 1 { "" } else { "s" }
                 ),
             }),
@@ -165,20 +188,17 @@ pub async fn submit(
         }
     };
     let principal = match record {
-        Some(record) if verify_password(&password, &record.phc_hash).await => {
-            principal_of(record.principal)
-        }
-        Some(_) => None,
+        Some(record) => verify_password(check, &password, &record.phc_hash)
+            .await
+            .then(|| principal_of(record.principal))
+            .flatten(),
         None => {
-            verify_against_nothing(&password).await;
+            verify_against_nothing(check, &password).await;
             None
         }
     };
+    // A wrong password stays counted (it was counted before the check).
     let Some(principal) = principal else {
-        if let Err(error) = portal.limiter.record_failure(store, &login, now).await {
-            tracing::error!(%error, "recording a failed sign-in failed");
-            return unavailable();
-        }
         return failed(&portal);
     };
     if let Err(error) = portal.limiter.clear(store, &login).await {
@@ -237,7 +257,9 @@ fn safe_next(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && !next.contains(['\r', '\n'])
+        // Visible ASCII only: a control character would make the redirect's
+        // `Location` invalid (a 500 after the session is issued).
+        && next.bytes().all(|byte| byte.is_ascii_graphic())
         && next.len() <= 512
 }
 
@@ -263,6 +285,9 @@ mod tests {
         assert!(!safe_next("/\\evil.example"));
         assert!(!safe_next("https://evil.example/"));
         assert!(!safe_next("/t/x\r\nSet-Cookie: a=b"));
+        assert!(!safe_next("/t/fabrikam/\x01"));
+        assert!(!safe_next("/t/fabrikam/\x7f"));
+        assert!(!safe_next("/t/fabrikam/a b"));
     }
 
     #[test]

@@ -395,7 +395,7 @@ async fn an_appeal_uploads_its_document_through_the_form_and_a_wrong_type_is_ref
     let accepted = client
         .post(server.at("/t/northwind/account/verification/maicpp/appeal"))
         .multipart(appeal(
-            b"%PDF-1.7\n% a real registration certificate\n",
+            b"%PDF-1.7\n% a real registration certificate\n%%EOF\n",
             "registration.pdf",
         ))
         .send()

@@ -3,18 +3,33 @@
 //!
 //! Shutdown is graceful: the listener stops accepting, in-flight requests
 //! finish, the sweeper stops, and the store's writer drains and closes.
+//!
+//! Connections are served by hyper's HTTP/1 server directly (not `axum::serve`)
+//! so that [`HttpLimits`] hold: a client must send its request head within the
+//! header-read timeout, a request must be answered within the request timeout
+//! (else 503 in the API's error shape), and at most `max_connections` are open
+//! at once (the next waits in the listen queue until one closes). Each request
+//! carries the peer's address as [`axum::extract::ConnectInfo`].
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use clearance_core::Catalog;
 use clearance_store::{Store, StoreError, StoreOptions, redacted_location};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
 use jiff::Timestamp;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinHandle;
+
+use crate::error::ApiError;
 
 use crate::demo::{self, DemoTokens};
 use crate::service::{Service, ServiceError, ServiceOptions};
@@ -37,6 +52,33 @@ pub struct ServeConfig {
     pub sweep_interval: Option<Duration>,
     /// Tuning of the service.
     pub options: ServiceOptions,
+    /// Timeouts and the connection cap.
+    pub http: HttpLimits,
+    /// Send `Strict-Transport-Security` on every answer (the service is reached over https).
+    pub hsts: bool,
+}
+
+/// What bounds a client's hold on the server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HttpLimits {
+    /// How long a client may take to send a request's head (the request line
+    /// and headers); the connection is closed after that.
+    pub header_read_timeout: Duration,
+    /// How long a request may take, body and answer included, before it is
+    /// answered 503 `request_timeout`.
+    pub request_timeout: Duration,
+    /// How many connections are open at once at most.
+    pub max_connections: usize,
+}
+
+impl Default for HttpLimits {
+    fn default() -> Self {
+        HttpLimits {
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_connections: 1024,
+        }
+    }
 }
 
 impl ServeConfig {
@@ -50,6 +92,8 @@ impl ServeConfig {
             demo: false,
             sweep_interval: Some(Duration::from_secs(60)),
             options: ServiceOptions::default(),
+            http: HttpLimits::default(),
+            hsts: false,
         }
     }
 }
@@ -165,15 +209,16 @@ pub async fn start(
         source,
     })?;
     let (stop, stopped) = watch::channel(false);
-    let app = crate::router(service.clone()).merge(extra(service.clone()));
-    let mut http_stopped = stopped.clone();
-    let http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stopped.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let mut app = crate::router(service.clone())
+        .merge(extra(service.clone()))
+        .layer(middleware::from_fn_with_state(
+            config.http.request_timeout,
+            answer_within,
+        ));
+    if config.hsts {
+        app = app.layer(middleware::from_fn(strict_transport));
+    }
+    let http = tokio::spawn(serve_http(listener, app, config.http, stopped.clone()));
     let sweeper = config
         .sweep_interval
         .map(|interval| tokio::spawn(sweep_every(service.clone(), interval, stopped)));
@@ -187,6 +232,93 @@ pub async fn start(
         sweeper,
         store,
     })
+}
+
+/// Accepts connections until `stopped`, at most `limits.max_connections` at
+/// once, and serves each with hyper's HTTP/1 server under the header-read
+/// timeout; then waits for the open connections to finish their requests.
+async fn serve_http(
+    listener: TcpListener,
+    app: Router,
+    limits: HttpLimits,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<(), std::io::Error> {
+    let connections = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    loop {
+        // Take a connection slot before accepting, so that over the cap the
+        // next client waits in the kernel's listen queue, not in memory here.
+        let slot = tokio::select! {
+            slot = connections.clone().acquire_owned() => slot.expect("the connection semaphore is never closed"),
+            () = stop_requested(&mut stopped) => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    // Out of file descriptors and the like: pause, as axum::serve does.
+                    tracing::warn!(%error, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stop_requested(&mut stopped) => break,
+        };
+        let app = app.clone();
+        let service =
+            hyper::service::service_fn(move |mut request: Request<hyper::body::Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let mut app = app.clone();
+                tower_service::Service::call(&mut app, request.map(axum::body::Body::new))
+            });
+        let connection = graceful.watch(http1.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                // A client that hung up or was too slow with its headers.
+                tracing::debug!(%error, %peer, "connection ended");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// Resolves once a stop is requested.
+async fn stop_requested(stopped: &mut watch::Receiver<bool>) {
+    let _ = stopped.wait_for(|stop| *stop).await;
+}
+
+/// Answers 503 `request_timeout` (the API's error shape) for a request not
+/// answered within `limit`.
+async fn answer_within(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "request_timeout",
+            format!(
+                "the request was not answered within {} s",
+                limit.as_secs_f64()
+            ),
+        )
+        .into_response(),
+    }
+}
+
+/// Tells browsers to reach this site over https only, for a year.
+async fn strict_transport(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    response
 }
 
 /// Runs a server until SIGINT or SIGTERM, then shuts down gracefully.

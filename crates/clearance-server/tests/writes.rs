@@ -453,7 +453,10 @@ async fn appeals_accept_only_pdf_png_and_jpeg_by_content() {
     assert_eq!(demo.trail("fabrikam").await.len(), before);
 
     // A PNG named .txt is accepted by its content; the appeal references it.
-    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR fake image".to_vec();
+    // A whole 1x1 PNG: signature, IHDR and IEND with their CRCs.
+    let png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\0\0\0\0\x3a\x7e\x9b\x55\
+                \0\0\0\0IEND\xae\x42\x60\x82"
+        .to_vec();
     let sha = clearance_server::auth::hex_sha256(&png);
     let (status, answer) = upload(&demo, &bob, "fabrikam", "scan.txt", png.clone()).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
@@ -483,7 +486,7 @@ async fn appeals_accept_only_pdf_png_and_jpeg_by_content() {
         &bob,
         "fabrikam",
         "again.pdf",
-        b"%PDF-1.4 again".to_vec(),
+        b"%PDF-1.4 again\n%%EOF\n".to_vec(),
     )
     .await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");

@@ -4,6 +4,11 @@
 //! Times are stored as milliseconds since the epoch so the database compares them as numbers.
 //! Keeping the failures here, not in a server's memory, makes the limit on failed sign-ins one
 //! limit for all the servers over one database, and survive their restarts.
+//!
+//! An attempt is counted *before* its password is checked ([`Store::reserve_sign_in_attempt`]):
+//! the count and the insert are one step (the SQLite writer's transaction; on PostgreSQL a
+//! transaction holding the table's lock), so a burst of parallel attempts cannot all pass the
+//! check before any is recorded. A successful sign-in then clears its login's attempts.
 
 use std::sync::{Arc, Mutex};
 
@@ -24,6 +29,61 @@ pub struct Pruned {
     pub sign_in_failures: u64,
 }
 
+/// The limits a sign-in attempt is counted against: attempts after `since` per login and per
+/// client address (0: no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    /// Attempts that happened at or before this no longer count.
+    pub since: Timestamp,
+    /// Counted attempts allowed per login.
+    pub per_login: usize,
+    /// Counted attempts allowed per client address.
+    pub per_client: usize,
+}
+
+/// Which limit refused a sign-in attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInLimit {
+    /// The login's.
+    Login,
+    /// The client address's.
+    Client,
+}
+
+/// What [`Store::reserve_sign_in_attempt`] decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInReservation {
+    /// The attempt is counted: check the password.
+    Reserved,
+    /// Over a limit: nothing was counted.
+    Refused {
+        /// The limit that is used up.
+        limit: SignInLimit,
+        /// The counted attempt whose leaving the window frees a slot.
+        oldest: Timestamp,
+    },
+}
+
+/// Decides a reservation from the counted attempts' times (oldest first) of the login and the
+/// client; `None` means reserve.
+fn refusal(
+    login_times: &[i64],
+    client_times: &[i64],
+    limits: &SignInLimits,
+) -> Result<Option<SignInReservation>, StoreError> {
+    for (times, allowed, limit) in [
+        (login_times, limits.per_login, SignInLimit::Login),
+        (client_times, limits.per_client, SignInLimit::Client),
+    ] {
+        if allowed > 0 && times.len() >= allowed {
+            let oldest = Timestamp::from_millisecond(times[times.len() - allowed])
+                .map_err(|error| StoreError::serialization("sign-in attempt time", error))?;
+            return Ok(Some(SignInReservation::Refused { limit, oldest }));
+        }
+    }
+    Ok(None)
+}
+
 /// The sign-in writes that go through the SQLite writer.
 pub(crate) enum AuthWrite {
     ExpiringToken {
@@ -37,6 +97,13 @@ pub(crate) enum AuthWrite {
     },
     ClearFailures {
         login: String,
+    },
+    Reserve {
+        login: String,
+        client: Option<String>,
+        at_ms: i64,
+        limits: SignInLimits,
+        outcome: Arc<Mutex<Option<SignInReservation>>>,
     },
     Prune {
         tokens_expired_at_ms: i64,
@@ -110,6 +177,83 @@ impl Store {
                 .execute(store.pool())
                 .await?;
                 Ok(())
+            }
+        }
+    }
+
+    /// Counts a sign-in attempt for `login` from `client` at `at`, unless the login's or the
+    /// client's attempts after `limits.since` already reach their limit; in one atomic step, so
+    /// that of parallel attempts at most the limit are counted (and then checked). Every
+    /// server over the same database shares the count.
+    pub async fn reserve_sign_in_attempt(
+        &self,
+        login: &str,
+        client: Option<&str>,
+        at: Timestamp,
+        limits: SignInLimits,
+    ) -> Result<SignInReservation, StoreError> {
+        let at_ms = at.as_millisecond();
+        match &*self.backend {
+            Backend::Sqlite(store) => {
+                let outcome = Arc::new(Mutex::new(None));
+                store
+                    .write(SqliteWrite::Auth(AuthWrite::Reserve {
+                        login: login.to_owned(),
+                        client: client.map(str::to_owned),
+                        at_ms,
+                        limits,
+                        outcome: outcome.clone(),
+                    }))
+                    .await?;
+                let decided = *outcome
+                    .lock()
+                    .expect("the reservation's lock is not poisoned");
+                Ok(decided.expect("the writer decided the reservation"))
+            }
+            Backend::Postgres(store) => {
+                let mut transaction = store.pool().begin().await?;
+                // Serializes reservations across servers; the lock is held for two indexed
+                // reads and one insert, never while a password is checked.
+                sqlx::query("LOCK TABLE clearance_sign_in_failures IN SHARE ROW EXCLUSIVE MODE")
+                    .execute(&mut *transaction)
+                    .await?;
+                let since_ms = limits.since.as_millisecond();
+                let login_times: Vec<i64> = sqlx::query_scalar(
+                    "SELECT at_ms FROM clearance_sign_in_failures \
+                     WHERE login = $1 AND at_ms > $2 ORDER BY at_ms",
+                )
+                .bind(login)
+                .bind(since_ms)
+                .fetch_all(&mut *transaction)
+                .await?;
+                let client_times: Vec<i64> = match client {
+                    Some(client) => {
+                        sqlx::query_scalar(
+                            "SELECT at_ms FROM clearance_sign_in_failures \
+                             WHERE client = $1 AND at_ms > $2 ORDER BY at_ms",
+                        )
+                        .bind(client)
+                        .bind(since_ms)
+                        .fetch_all(&mut *transaction)
+                        .await?
+                    }
+                    None => Vec::new(),
+                };
+                if let Some(refused) = refusal(&login_times, &client_times, &limits)? {
+                    transaction.rollback().await?;
+                    return Ok(refused);
+                }
+                sqlx::query(
+                    "INSERT INTO clearance_sign_in_failures (login, client, at_ms) \
+                     VALUES ($1, $2, $3)",
+                )
+                .bind(login)
+                .bind(client)
+                .bind(at_ms)
+                .execute(&mut *transaction)
+                .await?;
+                transaction.commit().await?;
+                Ok(SignInReservation::Reserved)
             }
         }
     }
@@ -253,6 +397,56 @@ pub(crate) async fn apply_sqlite(
                 .bind(at_ms)
                 .execute(&mut *connection)
                 .await?;
+        }
+        AuthWrite::Reserve {
+            login,
+            client,
+            at_ms,
+            limits,
+            outcome,
+        } => {
+            // The writer applies one write at a time: nothing runs between the count and the
+            // insert.
+            let since_ms = limits.since.as_millisecond();
+            let login_times: Vec<i64> = sqlx::query_scalar(
+                "SELECT at_ms FROM clearance_sign_in_failures \
+                 WHERE login = ?1 AND at_ms > ?2 ORDER BY at_ms",
+            )
+            .bind(login)
+            .bind(since_ms)
+            .fetch_all(&mut *connection)
+            .await?;
+            let client_times: Vec<i64> = match client {
+                Some(client) => {
+                    sqlx::query_scalar(
+                        "SELECT at_ms FROM clearance_sign_in_failures \
+                         WHERE client = ?1 AND at_ms > ?2 ORDER BY at_ms",
+                    )
+                    .bind(client)
+                    .bind(since_ms)
+                    .fetch_all(&mut *connection)
+                    .await?
+                }
+                None => Vec::new(),
+            };
+            let decided = match refusal(&login_times, &client_times, limits)? {
+                Some(refused) => refused,
+                None => {
+                    sqlx::query(
+                        "INSERT INTO clearance_sign_in_failures (login, client, at_ms) \
+                         VALUES (?1, ?2, ?3)",
+                    )
+                    .bind(login)
+                    .bind(client)
+                    .bind(at_ms)
+                    .execute(&mut *connection)
+                    .await?;
+                    SignInReservation::Reserved
+                }
+            };
+            *outcome
+                .lock()
+                .expect("the reservation's lock is not poisoned") = Some(decided);
         }
         AuthWrite::ClearFailures { login } => {
             sqlx::query("DELETE FROM clearance_sign_in_failures WHERE login = ?1")

@@ -52,6 +52,18 @@ const SQLITE: &[Migration] = &[
             "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
         ],
     },
+    Migration {
+        version: 3,
+        statements: SIGN_IN_CLIENTS,
+    },
+];
+
+/// Version 3 on both backends: the client address of each counted sign-in attempt, for the
+/// per-client limit.
+const SIGN_IN_CLIENTS: &[&str] = &[
+    "ALTER TABLE clearance_sign_in_failures ADD COLUMN client TEXT",
+    "CREATE INDEX clearance_sign_in_failures_client ON clearance_sign_in_failures \
+     (client, at_ms)",
 ];
 
 // Payloads are `json`, not `jsonb`: the store is opaque to them, and `json` keeps the text
@@ -92,6 +104,10 @@ const POSTGRES: &[Migration] = &[
              (login, at_ms)",
             "CREATE INDEX clearance_sign_in_failures_at ON clearance_sign_in_failures (at_ms)",
         ],
+    },
+    Migration {
+        version: 3,
+        statements: SIGN_IN_CLIENTS,
     },
 ];
 

@@ -188,6 +188,7 @@ suite!(
     blobs_round_trip_by_content_address,
     tokens_and_passwords_round_trip,
     expiring_tokens_and_sign_in_failures_are_shared_and_pruned,
+    a_parallel_burst_reserves_at_most_the_limit_across_servers,
     reopening_keeps_every_acknowledged_write,
     servers_starting_together_migrate_once,
     concurrent_appenders_lose_nothing_and_duplicate_nothing,
@@ -715,6 +716,94 @@ async fn tokens_and_passwords_round_trip(harness: &Harness) {
         None
     );
     assert_eq!(store.find_password("carol").await.unwrap(), None);
+}
+
+async fn a_parallel_burst_reserves_at_most_the_limit_across_servers(harness: &Harness) {
+    use clearance_store::{SignInLimit, SignInLimits, SignInReservation};
+    let store = &harness.store;
+    // A second handle on the same database: another server.
+    let other = Store::open_with(harness.same_database()).await.unwrap();
+    // Whole milliseconds, as the store keeps attempt times.
+    let now = jiff::Timestamp::from_millisecond(jiff::Timestamp::now().as_millisecond()).unwrap();
+    let limits = SignInLimits {
+        since: now - jiff::SignedDuration::from_mins(15),
+        per_login: 5,
+        per_client: 8,
+    };
+    // 20 attempts on one login at once, half through each server.
+    let burst = (0..20).map(|n| {
+        let handle = if n % 2 == 0 { store } else { &other };
+        let client = format!("10.0.0.{n}");
+        async move {
+            handle
+                .reserve_sign_in_attempt("dave@tailspin", Some(&client), now, limits)
+                .await
+                .unwrap()
+        }
+    });
+    let outcomes = futures_util::future::join_all(burst).await;
+    let reserved = outcomes
+        .iter()
+        .filter(|outcome| **outcome == SignInReservation::Reserved)
+        .count();
+    assert_eq!(reserved, 5, "{outcomes:?}");
+    assert!(outcomes.iter().all(|outcome| match outcome {
+        SignInReservation::Reserved => true,
+        SignInReservation::Refused { limit, oldest } =>
+            *limit == SignInLimit::Login && *oldest == now,
+    }));
+    assert_eq!(
+        store
+            .sign_in_failures("dave@tailspin", limits.since)
+            .await
+            .unwrap()
+            .len(),
+        5
+    );
+    // One client spraying many logins is stopped by its own limit.
+    let mut sprayed = Vec::new();
+    for n in 0..10 {
+        sprayed.push(
+            other
+                .reserve_sign_in_attempt(
+                    &format!("user{n}@contoso"),
+                    Some("192.0.2.7"),
+                    now,
+                    limits,
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    assert_eq!(sprayed[..8], [SignInReservation::Reserved; 8]);
+    assert_eq!(
+        sprayed[8..],
+        [SignInReservation::Refused {
+            limit: SignInLimit::Client,
+            oldest: now
+        }; 2]
+    );
+    // A login's success clears its attempts; attempts past the window no longer count.
+    store.clear_sign_in_failures("dave@tailspin").await.unwrap();
+    assert_eq!(
+        store
+            .reserve_sign_in_attempt("dave@tailspin", None, now, limits)
+            .await
+            .unwrap(),
+        SignInReservation::Reserved
+    );
+    let later = SignInLimits {
+        since: now,
+        ..limits
+    };
+    assert_eq!(
+        other
+            .reserve_sign_in_attempt("user9@contoso", Some("192.0.2.7"), now, later)
+            .await
+            .unwrap(),
+        SignInReservation::Reserved
+    );
+    other.close().await;
 }
 
 async fn expiring_tokens_and_sign_in_failures_are_shared_and_pruned(harness: &Harness) {

@@ -288,7 +288,7 @@ pub async fn build_showcase(service: &Service) {
             "northwind",
             "maicpp",
             "Business registration certificate",
-            b"%PDF-1.4\n% registration\n".to_vec(),
+            b"%PDF-1.4\n% registration\n%%EOF\n".to_vec(),
             None,
         )
         .await

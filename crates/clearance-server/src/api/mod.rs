@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
@@ -154,6 +154,7 @@ pub fn router(service: Service) -> Router {
         .route("/metrics", get(metrics_text))
         .layer(middleware::from_fn(record_metrics))
         .layer(RequestBodyLimitLayer::new(MAX_UPLOAD_BYTES))
+        .layer(middleware::from_fn(api_answers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -214,15 +215,55 @@ async fn record_metrics(request: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |path| path.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("clearance_http_requests_total", "route" => route.clone(), "method" => method.clone(), "status" => status)
+    metrics::counter!("clearance_http_requests_total", "route" => route.clone(), "method" => method, "status" => status)
         .increment(1);
     metrics::histogram!("clearance_http_request_duration_seconds", "route" => route, "method" => method)
         .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// What every API answer gets: `X-Content-Type-Options: nosniff`, and the
+/// outer body limit's plain-text 413 rewritten into the API's error shape.
+async fn api_answers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let plain_too_large = response.status() == StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|value| value.as_bytes() != b"application/json");
+    if plain_too_large {
+        response = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "body_too_large",
+            format!("the request body is larger than {MAX_UPLOAD_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    response.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// The `method` label: one of the standard methods, or `other` for any
+/// extension method, so that clients cannot mint new time series (each label
+/// value is kept for the life of the process).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Authenticates every `/v1` request and keeps partners inside their tenant:
@@ -299,6 +340,14 @@ mod tests {
         assert_eq!(path_tenant("/v1/tenants"), None);
         assert_eq!(path_tenant("/v1/tenants/"), None);
         assert_eq!(path_tenant("/v1/check"), None);
+    }
+
+    #[test]
+    fn extension_methods_share_one_metrics_label() {
+        assert_eq!(method_label(&Method::GET), "GET");
+        assert_eq!(method_label(&Method::OPTIONS), "OPTIONS");
+        let minted = Method::from_bytes(b"M000001AAAA").expect("a valid extension method");
+        assert_eq!(method_label(&minted), "other");
     }
 
     #[test]

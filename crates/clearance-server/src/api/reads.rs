@@ -444,6 +444,10 @@ pub async fn document(
         [
             (header::CONTENT_TYPE, blob.content_type),
             (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            // Stored bytes are never rendered in the API's origin: saved, not
+            // shown, and sandboxed if a browser shows them anyway.
+            (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+            (header::CONTENT_SECURITY_POLICY, "sandbox".to_owned()),
         ],
         blob.bytes,
     )

@@ -294,6 +294,14 @@ impl Service {
                 format!("must be between 1 and {MAX_EVENT_PAGE}"),
             ));
         }
+        // Sequence numbers are signed 64-bit in the store: a larger `after` is
+        // the client's error, not the store's.
+        if i64::try_from(after).is_err() {
+            return Err(ServiceError::invalid(
+                "after",
+                format!("must be at most {}", i64::MAX),
+            ));
+        }
         let stored = self.inner.store.tenant_events(tenant, after, limit).await?;
         let next_after = (stored.len() == limit as usize)
             .then(|| stored.last().map(|event| event.seq))

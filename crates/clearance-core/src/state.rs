@@ -4,9 +4,9 @@
 //! are held as dense catalog indices so that decisions never hash strings.
 //! Ids that the tenant owns (the tenant, its users, its support cases) are strings.
 
+use crate::vocabulary::stable_codes;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::catalog::{AgreementIx, OfferIx, ProfileIx, ProgramIx, RoleIx, Set};
 pub use crate::vocabulary::{EnrollmentStatus, VerificationStatus};
@@ -124,26 +124,14 @@ pub struct SupportCase {
     pub resolution: Option<String>,
 }
 
-/// Whether a support case is still open.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum CaseStatus {
-    /// Waiting for support.
-    Open,
-    /// Closed with a resolution.
-    Resolved,
+stable_codes! {
+    /// Whether a support case is still open.
+    pub enum CaseStatus {
+        /// Waiting for support.
+        Open,
+        /// Closed with a resolution.
+        Resolved,
+    }
 }
 
 /// A comment on a support case.
@@ -197,6 +185,7 @@ mod tests {
     use std::str::FromStr;
 
     use serde::de::DeserializeOwned;
+    use strum::VariantArray;
 
     use super::*;
     use crate::workflow::SupportRole;

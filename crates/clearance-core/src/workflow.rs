@@ -7,9 +7,9 @@
 //! [`Tenant::apply`] folds one event into the state; a tenant's state is the
 //! fold of all its events.
 
+use crate::vocabulary::stable_codes;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::catalog::Catalog;
 use crate::state::Tenant;
@@ -44,26 +44,14 @@ pub enum Actor {
     System,
 }
 
-/// Roles of the operator's support staff.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    PartialEq,
-    Eq,
-    Serialize,
-    Deserialize,
-    IntoStaticStr,
-    EnumString,
-    VariantArray,
-)]
-#[serde(rename_all = "snake_case")]
-#[strum(serialize_all = "snake_case")]
-pub enum SupportRole {
-    /// Works vetting reviews and support cases.
-    SupportAgent,
-    /// As an agent, plus tenant and token administration.
-    SupportAdmin,
+stable_codes! {
+    /// Roles of the operator's support staff.
+    pub enum SupportRole {
+        /// Works vetting reviews and support cases.
+        SupportAgent,
+        /// As an agent, plus tenant and token administration.
+        SupportAdmin,
+    }
 }
 
 impl Actor {

@@ -96,7 +96,7 @@ program_write!(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/reject", tag = "workflow",
     request_body = RejectRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -119,7 +119,7 @@ pub async fn reject(write: Write<(String, String), RejectRequest>) -> Result<Res
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/challenge", tag = "workflow",
     request_body = ChallengeRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -148,7 +148,7 @@ pub async fn challenge(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/enrollment", tag = "workflow",
     request_body = EnrollmentRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -173,7 +173,7 @@ pub async fn set_enrollment(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/appeal", tag = "workflow",
     request_body(content = AppealForm, content_type = "multipart/form-data"),
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),

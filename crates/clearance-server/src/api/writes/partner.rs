@@ -65,6 +65,7 @@ pub struct ScoreRequest {
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Refused: roles frozen or not allowed", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The user exists", body = ErrorBody),
     ))]
 pub async fn add_user(write: Write<String, AddUserRequest>) -> Result<Response, ApiError> {
     write

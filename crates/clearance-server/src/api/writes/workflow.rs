@@ -156,6 +156,7 @@ pub async fn challenge(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Support only", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "Not allowed in the current state", body = ErrorBody),
     ))]
 pub async fn set_enrollment(
     write: Write<(String, String), EnrollmentRequest>,

@@ -104,7 +104,8 @@ fn unavailable() -> Value {
 }
 
 /// States the ids `catalog` accepts as enums: the path parameters `program`,
-/// `agreement`, `profile` and `offer`, the `action` of a check, every list of
+/// `agreement`, `profile` and `offer`, the `action` of a single check (a batch
+/// answers an unknown action in that check's own result), every list of
 /// `roles`, a case's `program`, an enrollment `status` and a staff `role`.
 pub fn add_catalog_enums(document: &mut Value, catalog: &Catalog) {
     let ids = |ids: Vec<&str>| Value::from(ids);
@@ -144,7 +145,6 @@ pub fn add_catalog_enums(document: &mut Value, catalog: &Catalog) {
     let schemas = &mut document["components"]["schemas"];
     for (schema, property, values) in [
         ("CheckRequest", "action", &actions),
-        ("BatchCheck", "action", &actions),
         ("OpenCaseRequest", "program", &programs),
         ("EnrollmentRequest", "status", &statuses),
     ] {

@@ -20,15 +20,7 @@ fn error_body(description: &str) -> Value {
 /// reads parameters or a body, 413 and 415 when it reads a body, 422 when it
 /// takes an `Idempotency-Key`. An operation's own description of a status wins.
 pub fn add_shared_responses(document: &mut Value) {
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for operation in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|operations| operations.values_mut())
-        .filter_map(Value::as_object_mut)
-    {
+    for operation in operations(document).filter_map(Value::as_object_mut) {
         let parameters = operation
             .get("parameters")
             .and_then(Value::as_array)
@@ -120,27 +112,15 @@ pub fn add_catalog_enums(document: &mut Value, catalog: &Catalog) {
         serde_json::to_value([SupportRole::SupportAgent, SupportRole::SupportAdmin])
             .expect("support roles serialize");
 
-    if let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) {
-        for parameter in paths
-            .values_mut()
-            .filter_map(Value::as_object_mut)
-            .flat_map(|operations| operations.values_mut())
-            .filter_map(|operation| operation.get_mut("parameters"))
-            .filter_map(Value::as_array_mut)
-            .flatten()
-        {
-            if parameter["in"] != "path" {
-                continue;
-            }
-            let values = match parameter["name"].as_str() {
-                Some("program") => &programs,
-                Some("agreement") => &agreements,
-                Some("profile") => &profiles,
-                Some("offer") => &offers,
-                _ => continue,
-            };
-            parameter["schema"]["enum"] = values.clone();
-        }
+    for parameter in parameters(document).filter(|parameter| parameter["in"] == "path") {
+        let values = match parameter["name"].as_str() {
+            Some("program") => &programs,
+            Some("agreement") => &agreements,
+            Some("profile") => &profiles,
+            Some("offer") => &offers,
+            _ => continue,
+        };
+        parameter["schema"]["enum"] = values.clone();
     }
     let schemas = &mut document["components"]["schemas"];
     for (schema, property, values) in [
@@ -231,17 +211,7 @@ pub fn add_input_limits(document: &mut Value) {
     // The form's fields are the only ones read: any other is refused.
     schemas["AppealForm"]["additionalProperties"] = Value::Bool(false);
 
-    let Some(paths) = document.get_mut("paths").and_then(Value::as_object_mut) else {
-        return;
-    };
-    for parameter in paths
-        .values_mut()
-        .filter_map(Value::as_object_mut)
-        .flat_map(|operations| operations.values_mut())
-        .filter_map(|operation| operation.get_mut("parameters"))
-        .filter_map(Value::as_array_mut)
-        .flatten()
-        .filter(|parameter| parameter["name"] == "Idempotency-Key")
+    for parameter in parameters(document).filter(|parameter| parameter["name"] == "Idempotency-Key")
     {
         merge(
             &mut parameter["schema"],
@@ -260,4 +230,23 @@ fn merge(target: &mut Value, extra: Value) {
         }
         (target, extra) => *target = extra,
     }
+}
+
+/// Every operation of the document (each method of each path).
+fn operations(document: &mut Value) -> impl Iterator<Item = &mut Value> {
+    document
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|operations| operations.values_mut())
+}
+
+/// Every parameter of every operation.
+fn parameters(document: &mut Value) -> impl Iterator<Item = &mut Value> {
+    operations(document)
+        .filter_map(|operation| operation.get_mut("parameters"))
+        .filter_map(Value::as_array_mut)
+        .flatten()
 }

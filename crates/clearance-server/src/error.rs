@@ -171,12 +171,13 @@ pub fn workflow_error(error: &WorkflowError) -> ApiError {
     let (status, field) = match error {
         W::UnknownTenant { .. } => (StatusCode::NOT_FOUND, None),
         W::CaseNotFound { .. } => (StatusCode::NOT_FOUND, Some("case")),
+        // Every command naming an existing user names it in the path.
+        W::UnknownUser { .. } => (StatusCode::NOT_FOUND, Some("user")),
         W::UnknownProgram { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("program")),
         W::UnknownRole { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("roles")),
         W::UnknownAgreement { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("agreement")),
         W::UnknownProfile { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("profile")),
         W::UnknownOffer { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("offer")),
-        W::UnknownUser { .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some("user")),
         W::InvalidInput { field, .. } => (StatusCode::UNPROCESSABLE_ENTITY, Some(*field)),
         W::NotPrimaryContact { .. }
         | W::SupportOnly { .. }

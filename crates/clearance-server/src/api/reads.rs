@@ -39,6 +39,7 @@ pub struct CheckRequest {
 #[serde(deny_unknown_fields)]
 pub struct BatchRequest {
     /// The checks, answered in order (at most 1000).
+    #[schema(max_items = 1000)]
     pub checks: Vec<BatchCheck>,
     /// Answer only once this revision is applied.
     pub min_revision: Option<u64>,
@@ -99,8 +100,10 @@ pub struct RevisionQuery {
 #[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Events after this `seq` (default 0: from the start).
+    #[param(maximum = 9_223_372_036_854_775_807_u64)]
     pub after: Option<u64>,
     /// Page size, 1-500 (default 100).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -169,7 +172,7 @@ pub async fn check_batch(
 
 /// Every workspace and action for one user: open, or locked with reasons.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/access", tag = "decisions",
-    params(("tenant" = String, Path, description = "Tenant id"), UserQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), UserQuery),
     responses(
         (status = 200, description = "Workspaces and actions", body = AccessView),
         (status = 403, description = "Another user: denied by the catalog's other_users gate", body = ErrorBody),
@@ -196,7 +199,7 @@ pub async fn access(
 
 /// The root cause and the ordered next supported steps.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/diagnosis", tag = "decisions",
-    params(("tenant" = String, Path, description = "Tenant id"), UserQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), UserQuery),
     responses(
         (status = 200, description = "The diagnosis", body = DiagnosisView),
         (status = 403, description = "Another user: denied by the catalog's other_users gate", body = ErrorBody),
@@ -223,7 +226,7 @@ pub async fn diagnosis(
 
 /// Account settings → Legal Info → Partner tab.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/legal-info", tag = "partner",
-    params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), RevisionQuery),
     responses(
         (status = 200, description = "Programs, verification, agreements", body = LegalInfoView),
         (status = 403, description = "Denied by the catalog's legal_info gate", body = ErrorBody),
@@ -246,7 +249,7 @@ pub async fn legal_info(
 /// The verification summary of one program: status, reason, SLA, appeals, banner.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/verification/{program}", tag = "partner",
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         RevisionQuery
     ),
@@ -270,7 +273,7 @@ pub async fn verification(
 
 /// The audit trail: every event with who did it and when, paged by `seq`.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/events", tag = "partner",
-    params(("tenant" = String, Path, description = "Tenant id"), EventsQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), EventsQuery),
     responses(
         (status = 200, description = "A page of events", body = EventPage),
         (status = 404, description = "No such tenant", body = ErrorBody),
@@ -309,7 +312,7 @@ pub async fn list_tenants(
 
 /// One tenant's summary.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}", tag = "partner",
-    params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), RevisionQuery),
     responses(
         (status = 200, description = "The tenant", body = TenantSummary),
         (status = 403, description = "Denied by the catalog's tenant_summary gate", body = ErrorBody),
@@ -331,7 +334,7 @@ pub async fn get_tenant(
 
 /// The tenant's users and their roles.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/users", tag = "partner",
-    params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), RevisionQuery),
     responses(
         (status = 200, description = "Users", body = Vec<UserView>),
         (status = 403, description = "Denied by the catalog's view_users gate", body = ErrorBody),
@@ -353,7 +356,7 @@ pub async fn list_users(
 
 /// The tenant's support cases.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/cases", tag = "cases",
-    params(("tenant" = String, Path, description = "Tenant id"), RevisionQuery),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), RevisionQuery),
     responses(
         (status = 200, description = "Cases", body = Vec<CaseView>),
         (status = 404, description = "No such tenant", body = ErrorBody),
@@ -375,7 +378,7 @@ pub async fn list_cases(
 /// One support case with its comments.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/cases/{case}", tag = "cases",
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("case" = String, Path, description = "Case id"),
         RevisionQuery
     ),
@@ -429,7 +432,7 @@ pub async fn verification_queue(
 
 /// A stored appeal document (staff, or the tenant whose appeal references it).
 #[utoipa::path(get, path = "/v1/documents/{sha256}", tag = "partner",
-    params(("sha256" = String, Path, description = "Lower-case hex SHA-256 of the document")),
+    params(("sha256" = String, Path, description = "Lower-case hex SHA-256 of the document", pattern = r"^[0-9a-f]{64}$")),
     responses(
         (status = 200, description = "The document's bytes", content_type = "application/octet-stream"),
         (status = 404, description = "No such document (or not yours)", body = ErrorBody),

@@ -155,7 +155,7 @@ macro_rules! path_write {
         $(#[$doc])*
         #[utoipa::path(post, path = $path, tag = $tag,
             params(
-                ("tenant" = String, Path, description = "Tenant id"),
+                ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
                 ($param_name = String, Path, description = $description),
                 IdempotencyKey
             ),

@@ -41,7 +41,7 @@ pub struct ResolveRequest {
 /// Opens a support case.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/cases", tag = "cases",
     request_body = OpenCaseRequest,
-    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), IdempotencyKey),
     responses(
         (status = 200, description = "Written; the case id is in the case_opened event", body = WriteResult),
         (status = 404, description = "No such tenant", body = ErrorBody),
@@ -63,7 +63,7 @@ pub async fn open_case(write: Write<String, OpenCaseRequest>) -> Result<Response
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/cases/{case}/comments", tag = "cases",
     request_body = CommentRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("case" = String, Path, description = "Case id"),
         IdempotencyKey
     ),
@@ -87,7 +87,7 @@ pub async fn comment_case(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/cases/{case}/resolve", tag = "cases",
     request_body = ResolveRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("case" = String, Path, description = "Case id"),
         IdempotencyKey
     ),

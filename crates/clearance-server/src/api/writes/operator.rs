@@ -72,6 +72,7 @@ pub async fn create_tenant(write: Write<(), CreateTenantRequest>) -> Result<Resp
     responses(
         (status = 201, description = "Issued", body = IssuedToken),
         (status = 403, description = "Support admin only", body = ErrorBody),
+        (status = 404, description = "The partner's tenant does not exist", body = ErrorBody),
         (status = 409, description = "Already issued under this key", body = ErrorBody),
     ))]
 pub async fn issue_token(

@@ -60,11 +60,12 @@ pub struct ScoreRequest {
 /// Adds a user (refused while verification is not Authorized).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/users", tag = "partner",
     request_body = AddUserRequest,
-    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), IdempotencyKey),
     responses(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Refused: roles frozen or not allowed", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "The user exists", body = ErrorBody),
     ))]
 pub async fn add_user(write: Write<String, AddUserRequest>) -> Result<Response, ApiError> {
     write
@@ -82,7 +83,7 @@ pub async fn add_user(write: Write<String, AddUserRequest>) -> Result<Response, 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/users/{user}/roles", tag = "partner",
     request_body = RolesRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("user" = String, Path, description = "User id"),
         IdempotencyKey
     ),
@@ -121,7 +122,7 @@ path_write!(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/profiles/{profile}", tag = "partner",
     request_body = ProfileRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("profile" = String, Path, description = "Profile id"),
         IdempotencyKey
     ),
@@ -144,7 +145,7 @@ pub async fn update_profile(
 /// Records a new Partner Capability Score (support).
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/capability-score", tag = "partner",
     request_body = ScoreRequest,
-    params(("tenant" = String, Path, description = "Tenant id"), IdempotencyKey),
+    params(("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"), IdempotencyKey),
     responses(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Support only", body = ErrorBody),

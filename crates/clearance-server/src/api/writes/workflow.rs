@@ -96,7 +96,7 @@ program_write!(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/reject", tag = "workflow",
     request_body = RejectRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -119,7 +119,7 @@ pub async fn reject(write: Write<(String, String), RejectRequest>) -> Result<Res
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/challenge", tag = "workflow",
     request_body = ChallengeRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -148,7 +148,7 @@ pub async fn challenge(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/enrollment", tag = "workflow",
     request_body = EnrollmentRequest,
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),
@@ -156,6 +156,7 @@ pub async fn challenge(
         (status = 200, description = "Written", body = WriteResult),
         (status = 403, description = "Support only", body = ErrorBody),
         (status = 404, description = "No such tenant", body = ErrorBody),
+        (status = 409, description = "Not allowed in the current state", body = ErrorBody),
     ))]
 pub async fn set_enrollment(
     write: Write<(String, String), EnrollmentRequest>,
@@ -173,7 +174,7 @@ pub async fn set_enrollment(
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/programs/{program}/appeal", tag = "workflow",
     request_body(content = AppealForm, content_type = "multipart/form-data"),
     params(
-        ("tenant" = String, Path, description = "Tenant id"),
+        ("tenant" = String, Path, description = "Tenant id", pattern = r"^[a-z0-9_-]{1,64}$"),
         ("program" = String, Path, description = "Program id"),
         IdempotencyKey
     ),

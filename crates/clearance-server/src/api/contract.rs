@@ -210,6 +210,13 @@ pub fn add_input_limits(document: &mut Value) {
     }
     // The form's fields are the only ones read: any other is refused.
     schemas["AppealForm"]["additionalProperties"] = Value::Bool(false);
+    // A principal is one of its kinds with exactly that kind's fields
+    // (`deny_unknown_fields` on the tagged enum, which utoipa does not state).
+    if let Some(kinds) = schemas["Principal"]["oneOf"].as_array_mut() {
+        for kind in kinds {
+            kind["additionalProperties"] = Value::Bool(false);
+        }
+    }
 
     for parameter in parameters(document).filter(|parameter| parameter["name"] == "Idempotency-Key")
     {

@@ -31,6 +31,7 @@ pub struct CheckRequest {
     /// Action id (`membership_offers.buy`).
     pub action: String,
     /// Answer only once this revision (from an earlier write) is applied.
+    #[serde(default, deserialize_with = "super::extract::whole_number::optional")]
     pub min_revision: Option<u64>,
 }
 
@@ -42,6 +43,7 @@ pub struct BatchRequest {
     #[schema(max_items = 1000)]
     pub checks: Vec<BatchCheck>,
     /// Answer only once this revision is applied.
+    #[serde(default, deserialize_with = "super::extract::whole_number::optional")]
     pub min_revision: Option<u64>,
 }
 

@@ -54,6 +54,7 @@ pub struct ProfileRequest {
 #[serde(deny_unknown_fields)]
 pub struct ScoreRequest {
     /// 0-100.
+    #[serde(deserialize_with = "crate::api::extract::whole_number::required")]
     pub score: u32,
 }
 

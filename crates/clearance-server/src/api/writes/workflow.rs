@@ -30,8 +30,7 @@ pub struct RejectRequest {
 pub struct ChallengeRequest {
     /// Why, shown in the banner.
     pub reason: String,
-    /// Documents asked for.
-    #[serde(default)]
+    /// Documents asked for (at least one).
     pub documents: Vec<String>,
 }
 

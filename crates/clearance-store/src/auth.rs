@@ -140,18 +140,18 @@ pub(crate) enum AuthWrite {
     },
 }
 
-/// Revokes the demo tokens and the sessions of demo sign-ins (a session's stored record names
-/// its `login`) on SQLite; the sign-ins go after, in the same transaction.
+/// Revokes the demo tokens and the portal sessions of demo sign-ins (the portal stores a
+/// session as `{"portal_session": {"login": …, …}}`) on SQLite; the sign-ins go after, in the same transaction.
 const SQLITE_REVOKE_DEMO_TOKENS: &str = "UPDATE clearance_tokens SET revoked_at = ?1 \
      WHERE revoked_at IS NULL AND (json_extract(principal, '$.demo') = 1 \
-       OR json_extract(principal, '$.login') IN \
+       OR json_extract(principal, '$.portal_session.login') IN \
          (SELECT login FROM clearance_passwords WHERE json_extract(principal, '$.demo') = 1))";
 const SQLITE_DELETE_DEMO_SIGN_INS: &str =
     "DELETE FROM clearance_passwords WHERE json_extract(principal, '$.demo') = 1";
 /// The same on PostgreSQL (`json` columns).
 const POSTGRES_REVOKE_DEMO_TOKENS: &str = "UPDATE clearance_tokens SET revoked_at = $1 \
      WHERE revoked_at IS NULL AND (principal->>'demo' = 'true' \
-       OR principal->>'login' IN \
+       OR principal->'portal_session'->>'login' IN \
          (SELECT login FROM clearance_passwords WHERE principal->>'demo' = 'true'))";
 const POSTGRES_DELETE_DEMO_SIGN_INS: &str =
     "DELETE FROM clearance_passwords WHERE principal->>'demo' = 'true'";

@@ -671,12 +671,24 @@ async fn demo_credentials_are_revoked_together_and_nothing_else(harness: &Harnes
         .await
         .unwrap();
     store
-        .put_password("bob@contoso", Some("contoso"), "$argon2id$v=19$real", alice.clone())
+        .put_password(
+            "bob@contoso",
+            Some("contoso"),
+            "$argon2id$v=19$real",
+            alice.clone(),
+        )
         .await
         .unwrap();
-    for (hash, login) in [("demo-session", "alice@contoso"), ("real-session", "bob@contoso")] {
+    for (hash, login) in [
+        ("demo-session", "alice@contoso"),
+        ("real-session", "bob@contoso"),
+    ] {
         store
-            .put_expiring_token(hash, json!({"login": login, "principal": alice}), later)
+            .put_expiring_token(
+                hash,
+                json!({"portal_session": {"login": login, "principal": alice}}),
+                later,
+            )
             .await
             .unwrap();
     }
@@ -691,7 +703,13 @@ async fn demo_credentials_are_revoked_together_and_nothing_else(harness: &Harnes
     );
     assert_eq!(store.find_token("demo-token").await.unwrap(), None);
     assert_eq!(store.find_token("demo-session").await.unwrap(), None);
-    assert!(store.find_password("alice@contoso").await.unwrap().is_none());
+    assert!(
+        store
+            .find_password("alice@contoso")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.find_token("real-token").await.unwrap().is_some());
     assert!(store.find_token("real-session").await.unwrap().is_some());
     assert!(store.find_password("bob@contoso").await.unwrap().is_some());

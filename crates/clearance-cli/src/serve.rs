@@ -23,9 +23,17 @@ pub struct Args {
     #[command(flatten)]
     store: StoreArgs,
 
-    /// Seed the demo tenants once (kept across restarts) and print the URL and demo tokens.
+    /// Seed the demo tenants once (kept across restarts) and print the URL and new
+    /// random demo tokens and sign-ins. Refused unless `--listen` is a loopback
+    /// address (see `--demo-on-public-address`). Serving the same data without
+    /// `--demo` revokes every demo token and sign-in.
     #[arg(long, env = "CLEARANCE_DEMO")]
     demo: bool,
+
+    /// Allow `--demo` on an address other machines can reach: anyone who reads the
+    /// printed tokens and passwords acts as support staff or a tenant admin.
+    #[arg(long, env = "CLEARANCE_DEMO_ON_PUBLIC_ADDRESS", requires = "demo")]
+    demo_on_public_address: bool,
 
     /// How often the SLA sweeper marks overdue verifications, e.g. `60s`, `5m`; `0` disables it.
     #[arg(long, env = "CLEARANCE_SWEEP_INTERVAL", default_value = "60s", value_parser = parse_interval)]
@@ -67,6 +75,14 @@ enum LogFormat {
 
 /// Runs the server until a shutdown signal.
 pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
+    if args.demo && !args.demo_on_public_address && !args.listen.ip().is_loopback() {
+        anyhow::bail!(
+            "--demo is refused on --listen {}: it is not a loopback address, and the demo's \
+             tokens and passwords act as support staff and tenant admins. Listen on 127.0.0.1 \
+             (or ::1), or add --demo-on-public-address if other machines must reach the demo",
+            args.listen
+        );
+    }
     init_logs(args.log_format);
     let store = args.store.location()?;
     let mut config = ServeConfig::new(args.listen, store, Arc::new(catalog.clone()));

@@ -688,3 +688,45 @@ fn a_gate_turned_off_is_accepted_and_shown() {
     assert_eq!(json["offers"][1]["renew"], "off");
     assert_eq!(json["programs"][0]["home"], "membership");
 }
+
+/// F4: the demo's tokens and passwords act as staff and tenant admins, so
+/// `--demo` is refused on an address other machines reach unless asked for by
+/// name, before any store is created; `serve --help` names that flag.
+#[test]
+fn demo_off_loopback_is_refused_unless_asked_for() {
+    for listen in ["0.0.0.0:0", "[::]:0"] {
+        let data = std::env::temp_dir().join(format!(
+            "clearance-cli-tests-{}-demo-public",
+            std::process::id()
+        ));
+        let run = clearance_before_deadline(&[
+            "serve",
+            "--demo",
+            "--data-dir",
+            data.to_str().expect("utf-8"),
+            "--listen",
+            listen,
+        ]);
+        assert_eq!(run.code, 2, "{}", run.stdout);
+        assert!(
+            run.stderr.starts_with(&format!(
+                "error: --demo is refused on --listen {listen}: it is not a loopback address"
+            )),
+            "{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains("--demo-on-public-address"),
+            "{}",
+            run.stderr
+        );
+        assert!(!data.exists(), "serve created its store before refusing");
+    }
+    let help = clearance(&["serve", "--help"]);
+    assert_eq!(help.code, 0);
+    assert!(
+        help.stdout.contains("--demo-on-public-address"),
+        "{}",
+        help.stdout
+    );
+}

@@ -36,8 +36,8 @@ struct Args {
     #[arg(long, env = "CLEARANCE_URL", default_value = "http://127.0.0.1:8080")]
     url: String,
 
-    /// Bearer token for `/v1/check`; default: the demo's support agent token,
-    /// which `clearance serve --demo` prints.
+    /// Bearer token for `/v1/check`, e.g. the support agent's (`staff sam`) that
+    /// `clearance serve --demo` prints (demo tokens are random, new at every start).
     // A credential: `--help` names the variable but never prints its value.
     #[arg(long, env = "CLEARANCE_TOKEN", hide_env_values = true)]
     token: Option<String>,
@@ -87,9 +87,12 @@ fn main() -> anyhow::Result<()> {
     {
         bail!("--duration must be above 0 and --warm-up at least 0");
     }
-    let token = args.token.clone().unwrap_or_else(|| {
-        clearance_server::demo::demo_token(&clearance_server::demo::support_agent())
-    });
+    let Some(token) = args.token.clone() else {
+        bail!(
+            "--token (or CLEARANCE_TOKEN) is required: a support staff token, such as the one \
+             `clearance serve --demo` prints for `staff sam`"
+        );
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(args.threads.max(1))
         .enable_all()

@@ -127,6 +127,26 @@ pub async fn set_password(
     principal: &Principal,
     password: &str,
 ) -> Result<(), ServiceError> {
+    put_sign_in(service, login, principal, password, Credential::Lasting).await
+}
+
+/// Whether a sign-in outlives the demo.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Credential {
+    /// Kept until replaced.
+    Lasting,
+    /// Marked as a demo credential: revoked when the data is served without the demo.
+    Demo,
+}
+
+/// [`set_password`], storing the sign-in as `credential` says.
+async fn put_sign_in(
+    service: &Service,
+    login: &str,
+    principal: &Principal,
+    password: &str,
+    credential: Credential,
+) -> Result<(), ServiceError> {
     let login = normalize_login(login);
     if login.is_empty() || login.len() > 128 || login.chars().any(char::is_whitespace) {
         return Err(ServiceError::Invalid {
@@ -156,6 +176,10 @@ pub async fn set_password(
     };
     let phc = hash_password(password).await;
     let value = serde_json::to_value(principal).expect("a principal serializes");
+    let value = match credential {
+        Credential::Lasting => value,
+        Credential::Demo => clearance_store::demo_principal(value),
+    };
     service
         .store()
         .put_password(&login, tenant, &phc, value)
@@ -166,6 +190,7 @@ pub async fn set_password(
 /// Gives every tenant's primary contact a sign-in (`user@tenant`), plus one
 /// other user of the tenant where it has one, plus a support agent
 /// (`agent@support`), each with a fresh random password; returns them to print.
+/// They are stored as demo credentials: a start without `--demo` deletes them.
 pub async fn seed_demo_logins(service: &Service) -> Result<Vec<DemoLogin>, ServiceError> {
     let admin = seeding_staff();
     let mut logins = Vec::new();
@@ -181,7 +206,7 @@ pub async fn seed_demo_logins(service: &Service) -> Result<Vec<DemoLogin>, Servi
                 tenant: tenant.id.clone(),
                 user: user.id.clone(),
             };
-            set_password(service, &login, &principal, &password).await?;
+            put_sign_in(service, &login, &principal, &password, Credential::Demo).await?;
             let roles = if user.roles.is_empty() {
                 "no roles".to_owned()
             } else {
@@ -199,7 +224,14 @@ pub async fn seed_demo_logins(service: &Service) -> Result<Vec<DemoLogin>, Servi
         id: "agent".to_owned(),
         role: SupportRole::SupportAgent,
     };
-    set_password(service, "agent@support", &agent, &password).await?;
+    put_sign_in(
+        service,
+        "agent@support",
+        &agent,
+        &password,
+        Credential::Demo,
+    )
+    .await?;
     logins.push(DemoLogin {
         login: "agent@support".to_owned(),
         password,

@@ -163,3 +163,94 @@ async fn a_next_with_a_control_character_lands_on_the_start_page() {
         assert_eq!(response.headers()[LOCATION], "/t/fabrikam", "{next:?}");
     }
 }
+
+/// The `clearance_session=…` pair a sign-in answer sets.
+fn session_cookie(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find(|value| value.starts_with("clearance_session="))
+        .and_then(|value| value.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// F4: the demo's sign-ins used to keep working after the same data was served
+/// without `--demo`. Now such a start deletes them and ends their sessions, and
+/// keeps the sign-ins made otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_without_the_demo_ends_the_demo_sign_ins_and_their_sessions() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let location = dir.path().join("clearance.db");
+    let mut config = clearance_server::ServeConfig::new(
+        "127.0.0.1:0".parse().expect("an address"),
+        location.to_str().expect("UTF-8"),
+        std::sync::Arc::new(clearance_core::Catalog::partner_center().clone()),
+    );
+    config.sweep_interval = None;
+    config.demo = true;
+    let portal = |service| clearance_portal::router_with(service, PortalOptions::default());
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let page = |url: String, cookie: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .expect("an answer")
+                .status()
+        }
+    };
+
+    let server = clearance_server::start(config.clone(), portal)
+        .await
+        .expect("the demo starts");
+    let logins = clearance_portal::seed_demo_logins(&server.service)
+        .await
+        .expect("the demo sign-ins");
+    let alice = logins
+        .iter()
+        .find(|login| login.login == "alice@contoso")
+        .expect("alice's demo sign-in");
+    clearance_portal::set_password(
+        &server.service,
+        "alice.lasting@contoso",
+        &common::partner("contoso", "alice"),
+        PASSWORD,
+    )
+    .await
+    .expect("a lasting sign-in");
+    let signed_in = post_sign_in(&server.url(), "alice@contoso", &alice.password, "").await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+    let session = session_cookie(&signed_in);
+    let home = format!("{}/t/contoso", server.url());
+    assert_eq!(page(home, session.clone()).await, StatusCode::OK);
+    server.shutdown().await.expect("a clean shutdown");
+
+    config.demo = false;
+    let server = clearance_server::start(config, portal)
+        .await
+        .expect("the data is served without the demo");
+    let refused = post_sign_in(&server.url(), "alice@contoso", &alice.password, "").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    let home = format!("{}/t/contoso", server.url());
+    assert_eq!(
+        page(home, session).await,
+        StatusCode::SEE_OTHER,
+        "the demo sign-in's session ended: back to the sign-in page"
+    );
+    let lasting = post_sign_in(&server.url(), "alice.lasting@contoso", PASSWORD, "").await;
+    assert_eq!(
+        lasting.status(),
+        StatusCode::SEE_OTHER,
+        "a lasting sign-in is kept"
+    );
+    server.shutdown().await.expect("a clean shutdown");
+}

@@ -83,11 +83,6 @@ impl Principal {
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).expect("the operating system's random source is available");
-    token_from_bytes(&bytes)
-}
-
-/// The token made of these 32 bytes (the demo derives its bytes from a seed).
-pub fn token_from_bytes(bytes: &[u8; 32]) -> String {
     format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
 }
 

@@ -4,9 +4,14 @@
 //!
 //! Seeding is exactly-once: every step carries an idempotency key, so a
 //! restart (even after a crash half-way) replays what was applied and applies
-//! only the rest; changes made later through the API are kept. The demo tokens
-//! are derived from fixed seeds so that every run prints tokens that work;
-//! they are for local demos only.
+//! only the rest; changes made later through the API are kept.
+//!
+//! The demo tokens are random, new at every `--demo` start, and stored marked as
+//! demo credentials ([`clearance_store::demo_principal`]). Those of earlier starts
+//! stay valid while the data keeps being served with the demo (several demo
+//! servers over one database each print tokens that work); serving the data
+//! without the demo revokes every one of them ([`revoke`]), with the portal's
+//! demo sign-ins.
 
 use std::sync::LazyLock;
 
@@ -14,7 +19,8 @@ use clearance_core::Journey;
 use clearance_core::workflow::{Actor, Command, SupportRole};
 use jiff::Timestamp;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
+
+use clearance_store::{DemoRevoked, demo_principal};
 
 use crate::auth::{self, Principal};
 use crate::service::{Service, ServiceError};
@@ -131,11 +137,33 @@ pub fn tenants() -> impl ExactSizeIterator<Item = DemoTenant> {
     })
 }
 
-/// A deterministic demo token for `principal`.
-pub fn demo_token(principal: &Principal) -> String {
-    let seed: [u8; 32] =
-        Sha256::digest(format!("clearance demo token: {}", principal.key()).as_bytes()).into();
-    auth::token_from_bytes(&seed)
+/// Ends every demo credential in the store: the demo tokens, the portal's demo
+/// sign-ins and the sessions signed in with them. A server started without the
+/// demo runs this before it serves.
+pub async fn revoke(service: &Service) -> Result<DemoRevoked, ServiceError> {
+    let revoked = service.store().revoke_demo_credentials().await?;
+    if revoked != DemoRevoked::default() {
+        tracing::info!(
+            tokens = revoked.tokens,
+            sign_ins = revoked.sign_ins,
+            "demo credentials revoked: this start is not a demo"
+        );
+    }
+    Ok(revoked)
+}
+
+/// Stores `token` for `principal` marked as a demo credential.
+async fn store_demo_token(
+    service: &Service,
+    token: &str,
+    principal: &Principal,
+) -> Result<(), ServiceError> {
+    let value = serde_json::to_value(principal).expect("a principal serializes");
+    service
+        .store()
+        .put_token(&auth::token_hash(token), demo_principal(value))
+        .await?;
+    Ok(())
 }
 
 /// A small but valid-looking PDF used as the demo's appeal document (fabrikam's
@@ -143,7 +171,7 @@ pub fn demo_token(principal: &Principal) -> String {
 const DEMO_PDF: &[u8] = b"%PDF-1.4\n% clearance demo: business registration\n%%EOF\n";
 
 /// Seeds the demo tenants (steps already applied are replayed, not repeated)
-/// and stores the demo tokens. `now` anchors the past timestamps.
+/// and stores new random demo tokens. `now` anchors the past timestamps.
 pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, ServiceError> {
     let catalog = service.catalog();
     let admin = support_admin();
@@ -201,12 +229,12 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
 
     let mut tokens = DemoTokens {
         support_agent: DemoToken {
-            token: demo_token(&agent),
+            token: auth::new_token(),
             principal: agent,
             about: "support_agent: vetting reviews and support cases".into(),
         },
         support_admin: DemoToken {
-            token: demo_token(&admin),
+            token: auth::new_token(),
             principal: admin,
             about: "support_admin: also tenants and tokens".into(),
         },
@@ -215,7 +243,7 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
     for tenant in tenants() {
         let principal = partner(tenant.id, tenant.admin);
         tokens.partners.push(DemoToken {
-            token: demo_token(&principal),
+            token: auth::new_token(),
             principal,
             about: tenant.about.into(),
         });
@@ -224,7 +252,7 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
         .into_iter()
         .chain(&tokens.partners)
     {
-        service.store_token(&demo.token, &demo.principal).await?;
+        store_demo_token(service, &demo.token, &demo.principal).await?;
     }
     Ok(tokens)
 }
@@ -232,14 +260,6 @@ pub async fn seed(service: &Service, now: Timestamp) -> Result<DemoTokens, Servi
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn demo_tokens_are_stable_and_distinct() {
-        let a = demo_token(&support_agent());
-        assert_eq!(a, demo_token(&support_agent()));
-        assert_ne!(a, demo_token(&support_admin()));
-        assert!(a.starts_with(auth::TOKEN_PREFIX));
-    }
 
     #[test]
     fn past_moments_are_counted_in_business_days() {

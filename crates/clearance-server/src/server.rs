@@ -196,6 +196,7 @@ pub async fn start(
     let demo = if config.demo {
         Some(demo::seed(&service, Timestamp::now()).await?)
     } else {
+        demo::revoke(&service).await?;
         None
     };
     let listener = TcpListener::bind(config.listen)

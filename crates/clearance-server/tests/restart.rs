@@ -65,6 +65,13 @@ async fn a_restart_from_snapshots_rebuilds_the_same_state() {
     let server = start(config, |_| axum::Router::new())
         .await
         .expect("the second server starts");
+    // Served without the demo, the demo's tokens are revoked: read with a lasting one.
+    let agent = clearance_server::auth::new_token();
+    server
+        .service
+        .store_token(&agent, &clearance_server::demo::support_agent())
+        .await
+        .expect("a lasting token");
     assert_eq!(
         get(&format!("{}/v1/tenants", server.url()), &agent).await,
         before

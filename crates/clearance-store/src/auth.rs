@@ -9,6 +9,10 @@
 //! the count and the insert are one step (the SQLite writer's transaction; on PostgreSQL a
 //! transaction holding the table's lock), so a burst of parallel attempts cannot all pass the
 //! check before any is recorded. A successful sign-in then clears its login's attempts.
+//!
+//! Demo credentials (the tokens and sign-ins `clearance serve --demo` prints) carry a mark in
+//! their stored principal ([`demo_principal`]), so that [`Store::revoke_demo_credentials`] can
+//! find and end them all when the same data is served without the demo.
 
 use std::sync::{Arc, Mutex};
 
@@ -27,6 +31,27 @@ pub struct Pruned {
     pub tokens: u64,
     /// Failed sign-ins older than the limit's window.
     pub sign_in_failures: u64,
+}
+
+/// What [`Store::revoke_demo_credentials`] ended.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DemoRevoked {
+    /// Demo API tokens, and portal sessions signed in with a demo sign-in, now revoked.
+    pub tokens: u64,
+    /// Demo portal sign-ins deleted.
+    pub sign_ins: u64,
+}
+
+/// The key of the mark [`demo_principal`] adds to a stored principal.
+const DEMO_MARK: &str = "demo";
+
+/// `principal` (a JSON object, as stored with a token or a sign-in) marked as a demo credential,
+/// which [`Store::revoke_demo_credentials`] finds. Readers of the principal ignore the mark.
+pub fn demo_principal(mut principal: Value) -> Value {
+    if let Value::Object(fields) = &mut principal {
+        fields.insert(DEMO_MARK.to_owned(), Value::Bool(true));
+    }
+    principal
 }
 
 /// The limits a sign-in attempt is counted against: attempts after `since` per login and per
@@ -110,7 +135,26 @@ pub(crate) enum AuthWrite {
         failures_before_ms: i64,
         pruned: Arc<Mutex<Pruned>>,
     },
+    RevokeDemo {
+        revoked: Arc<Mutex<DemoRevoked>>,
+    },
 }
+
+/// Revokes the demo tokens and the portal sessions of demo sign-ins (the portal stores a
+/// session as `{"portal_session": {"login": …, …}}`) on SQLite; the sign-ins go after, in the same transaction.
+const SQLITE_REVOKE_DEMO_TOKENS: &str = "UPDATE clearance_tokens SET revoked_at = ?1 \
+     WHERE revoked_at IS NULL AND (json_extract(principal, '$.demo') = 1 \
+       OR json_extract(principal, '$.portal_session.login') IN \
+         (SELECT login FROM clearance_passwords WHERE json_extract(principal, '$.demo') = 1))";
+const SQLITE_DELETE_DEMO_SIGN_INS: &str =
+    "DELETE FROM clearance_passwords WHERE json_extract(principal, '$.demo') = 1";
+/// The same on PostgreSQL (`json` columns).
+const POSTGRES_REVOKE_DEMO_TOKENS: &str = "UPDATE clearance_tokens SET revoked_at = $1 \
+     WHERE revoked_at IS NULL AND (principal->>'demo' = 'true' \
+       OR principal->'portal_session'->>'login' IN \
+         (SELECT login FROM clearance_passwords WHERE principal->>'demo' = 'true'))";
+const POSTGRES_DELETE_DEMO_SIGN_INS: &str =
+    "DELETE FROM clearance_passwords WHERE principal->>'demo' = 'true'";
 
 impl Store {
     /// Stores a token by its hash, as [`Store::put_token`] does, that stops authenticating at
@@ -148,6 +192,40 @@ impl Store {
                 .execute(store.pool())
                 .await?;
                 Ok(())
+            }
+        }
+    }
+
+    /// Ends every demo credential ([`demo_principal`]): revokes the demo API tokens and the
+    /// portal sessions signed in with a demo sign-in, and deletes the demo sign-ins, in one
+    /// transaction. Run when the data is served without the demo, and before the demo issues
+    /// new ones.
+    pub async fn revoke_demo_credentials(&self) -> Result<DemoRevoked, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(store) => {
+                let revoked = Arc::new(Mutex::new(DemoRevoked::default()));
+                store
+                    .write(SqliteWrite::Auth(AuthWrite::RevokeDemo {
+                        revoked: revoked.clone(),
+                    }))
+                    .await?;
+                Ok(*revoked
+                    .lock()
+                    .expect("the revoked counts' lock is not poisoned"))
+            }
+            Backend::Postgres(store) => {
+                let mut transaction = store.pool().begin().await?;
+                let tokens = sqlx::query(POSTGRES_REVOKE_DEMO_TOKENS)
+                    .bind(Timestamp::now().to_string())
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                let sign_ins = sqlx::query(POSTGRES_DELETE_DEMO_SIGN_INS)
+                    .execute(&mut *transaction)
+                    .await?
+                    .rows_affected();
+                transaction.commit().await?;
+                Ok(DemoRevoked { tokens, sign_ins })
             }
         }
     }
@@ -476,6 +554,21 @@ pub(crate) async fn apply_sqlite(
                 tokens,
                 sign_in_failures,
             };
+        }
+        AuthWrite::RevokeDemo { revoked } => {
+            let tokens = sqlx::query(SQLITE_REVOKE_DEMO_TOKENS)
+                .bind(Timestamp::now().to_string())
+                .execute(&mut *connection)
+                .await?
+                .rows_affected();
+            let sign_ins = sqlx::query(SQLITE_DELETE_DEMO_SIGN_INS)
+                .execute(&mut *connection)
+                .await?
+                .rows_affected();
+            *revoked
+                .lock()
+                .expect("the revoked counts' lock is not poisoned") =
+                DemoRevoked { tokens, sign_ins };
         }
     }
     Ok(())

@@ -187,6 +187,7 @@ suite!(
     a_second_handle_sees_and_hears_of_the_first_handles_write,
     blobs_round_trip_by_content_address,
     tokens_and_passwords_round_trip,
+    demo_credentials_are_revoked_together_and_nothing_else,
     expiring_tokens_and_sign_in_failures_are_shared_and_pruned,
     a_parallel_burst_reserves_at_most_the_limit_across_servers,
     reopening_keeps_every_acknowledged_write,
@@ -649,6 +650,74 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect()
+}
+
+async fn demo_credentials_are_revoked_together_and_nothing_else(harness: &Harness) {
+    let store = &harness.store;
+    let alice = json!({"kind": "partner", "tenant": "contoso", "user": "alice"});
+    let later = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(1);
+    store
+        .put_token("demo-token", clearance_store::demo_principal(alice.clone()))
+        .await
+        .unwrap();
+    store.put_token("real-token", alice.clone()).await.unwrap();
+    store
+        .put_password(
+            "alice@contoso",
+            Some("contoso"),
+            "$argon2id$v=19$demo",
+            clearance_store::demo_principal(alice.clone()),
+        )
+        .await
+        .unwrap();
+    store
+        .put_password(
+            "bob@contoso",
+            Some("contoso"),
+            "$argon2id$v=19$real",
+            alice.clone(),
+        )
+        .await
+        .unwrap();
+    for (hash, login) in [
+        ("demo-session", "alice@contoso"),
+        ("real-session", "bob@contoso"),
+    ] {
+        store
+            .put_expiring_token(
+                hash,
+                json!({"portal_session": {"login": login, "principal": alice}}),
+                later,
+            )
+            .await
+            .unwrap();
+    }
+
+    let revoked = store.revoke_demo_credentials().await.unwrap();
+    assert_eq!(
+        revoked,
+        clearance_store::DemoRevoked {
+            tokens: 2,
+            sign_ins: 1
+        }
+    );
+    assert_eq!(store.find_token("demo-token").await.unwrap(), None);
+    assert_eq!(store.find_token("demo-session").await.unwrap(), None);
+    assert!(
+        store
+            .find_password("alice@contoso")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.find_token("real-token").await.unwrap().is_some());
+    assert!(store.find_token("real-session").await.unwrap().is_some());
+    assert!(store.find_password("bob@contoso").await.unwrap().is_some());
+    assert_eq!(
+        store.revoke_demo_credentials().await.unwrap(),
+        Default::default(),
+        "nothing is left to revoke"
+    );
 }
 
 async fn tokens_and_passwords_round_trip(harness: &Harness) {

@@ -33,6 +33,7 @@ macro_rules! index_type {
 
         impl $name {
             /// The dense position of this item in its catalog list.
+            #[inline]
             pub fn index(self) -> usize {
                 usize::from(self.0)
             }
@@ -252,6 +253,54 @@ struct Lookup {
 }
 
 impl Catalog {
+    /// The program at `ix`.
+    #[inline]
+    pub fn program(&self, ix: ProgramIx) -> &Program {
+        &self.programs[ix.index()]
+    }
+
+    /// The agreement at `ix`.
+    #[inline]
+    pub fn agreement(&self, ix: AgreementIx) -> &Agreement {
+        &self.agreements[ix.index()]
+    }
+
+    /// The profile at `ix`.
+    #[inline]
+    pub fn profile(&self, ix: ProfileIx) -> &Profile {
+        &self.profiles[ix.index()]
+    }
+
+    /// The role at `ix`.
+    #[inline]
+    pub fn role(&self, ix: RoleIx) -> &Role {
+        &self.roles[ix.index()]
+    }
+
+    /// The offer at `ix`.
+    #[inline]
+    pub fn offer(&self, ix: OfferIx) -> &Offer {
+        &self.offers[ix.index()]
+    }
+
+    /// The requirement at `ix`.
+    #[inline]
+    pub fn requirement(&self, ix: RequirementIx) -> &Requirement {
+        &self.requirements[ix.index()]
+    }
+
+    /// The workspace at `ix`.
+    #[inline]
+    pub fn workspace(&self, ix: WorkspaceIx) -> &Workspace {
+        &self.workspaces[ix.index()]
+    }
+
+    /// The action at `ix`.
+    #[inline]
+    pub fn action(&self, ix: ActionIx) -> &Action {
+        &self.actions[ix.index()]
+    }
+
     /// Loads and validates a catalog from TOML text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Catalog, CatalogError> {
         load::load(file, text)
@@ -316,7 +365,7 @@ impl Catalog {
     /// A gate as the catalog TOML writes it: the action's id, or `"off"`.
     pub fn gate_id(&self, gate: Gate) -> &str {
         match gate {
-            Gate::Action(action) => &self.actions[action.index()].id,
+            Gate::Action(action) => &self.action(action).id,
             Gate::Off => Gate::OFF,
         }
     }
@@ -801,7 +850,7 @@ impl<'c> FixedByView<'c> {
             roles: fixed_by
                 .roles
                 .iter()
-                .map(|role| Cow::Borrowed(catalog.roles[role.index()].id.as_str()))
+                .map(|role| Cow::Borrowed(catalog.role(role).id.as_str()))
                 .collect(),
             primary_contact: fixed_by.primary_contact,
             support: fixed_by.support,
@@ -843,13 +892,11 @@ impl Catalog {
     /// The JSON view of the whole catalog.
     pub fn view(&self) -> CatalogView<'_> {
         let role_ids = |set: Set<RoleIx>| -> Vec<&str> {
-            set.iter()
-                .map(|r| self.roles[r.index()].id.as_str())
-                .collect()
+            set.iter().map(|r| self.role(r).id.as_str()).collect()
         };
         let requirement_ids = |list: &[RequirementIx]| -> Vec<&str> {
             list.iter()
-                .map(|r| self.requirements[r.index()].id.as_str())
+                .map(|r| self.requirement(*r).id.as_str())
                 .collect()
         };
         CatalogView {
@@ -887,11 +934,9 @@ impl Catalog {
                     agreements: p
                         .agreements
                         .iter()
-                        .map(|a| self.agreements[a.index()].id.as_str())
+                        .map(|a| self.agreement(a).id.as_str())
                         .collect(),
-                    home: p
-                        .home
-                        .map_or(Gate::OFF, |w| self.workspaces[w.index()].id.as_str()),
+                    home: p.home.map_or(Gate::OFF, |w| self.workspace(w).id.as_str()),
                 })
                 .collect(),
             agreements: self
@@ -924,7 +969,7 @@ impl Catalog {
                 .map(|o| OfferView {
                     id: &o.id,
                     name: &o.name,
-                    program: &self.programs[o.program.index()].id,
+                    program: &self.program(o.program).id,
                     renewal_window_days: o.renewal_window_days,
                     term_days: o.term_days,
                     buy: self.gate_id(o.buy),
@@ -952,7 +997,7 @@ impl Catalog {
                             page: Cow::Borrowed(&r.next_step.page),
                         },
                     };
-                    let program = |p: ProgramIx| Some(self.programs[p.index()].id.as_str());
+                    let program = |p: ProgramIx| Some(self.program(p).id.as_str());
                     match &r.kind {
                         RequirementKind::AnyRole(roles)
                         | RequirementKind::PrimaryContactOrRole(roles) => {
@@ -973,15 +1018,15 @@ impl Catalog {
                             view.statuses = Some(statuses.iter().map(|s| s.as_str()).collect());
                         }
                         RequirementKind::Agreement(a) => {
-                            view.agreement = Some(&self.agreements[a.index()].id);
+                            view.agreement = Some(&self.agreement(*a).id);
                         }
                         RequirementKind::Profile(p) => {
-                            view.profile = Some(&self.profiles[p.index()].id);
+                            view.profile = Some(&self.profile(*p).id);
                         }
                         RequirementKind::CapabilityScoreAtLeast { min } => view.min = Some(*min),
                         RequirementKind::NoActiveMembership(o)
                         | RequirementKind::MembershipInRenewalWindow(o) => {
-                            view.offer = Some(&self.offers[o.index()].id);
+                            view.offer = Some(&self.offer(*o).id);
                         }
                         RequirementKind::AppealsLeft(p) => view.program = program(*p),
                     }
@@ -995,7 +1040,7 @@ impl Catalog {
                     id: &w.id,
                     name: &w.name,
                     page: &w.page,
-                    parent: w.parent.map(|p| self.workspaces[p.index()].id.as_str()),
+                    parent: w.parent.map(|p| self.workspace(p).id.as_str()),
                     requires: requirement_ids(&w.requires),
                 })
                 .collect(),
@@ -1005,7 +1050,7 @@ impl Catalog {
                 .map(|a| ActionView {
                     id: &a.id,
                     name: &a.name,
-                    workspace: &self.workspaces[a.workspace.index()].id,
+                    workspace: &self.workspace(a.workspace).id,
                     requires: requirement_ids(&a.requires),
                     all_requirements: requirement_ids(&a.all_requirements),
                 })

@@ -75,11 +75,11 @@ pub fn decide<'c>(
     action: ActionIx,
     now: Timestamp,
 ) -> Decision<'c> {
-    let action = &catalog.actions[action.index()];
+    let action = catalog.action(action);
     // `Vec::new` does not allocate: an allowed decision costs no allocation.
     let mut unmet = Vec::new();
     for (position, &index) in action.all_requirements.iter().enumerate() {
-        let requirement = &catalog.requirements[index.index()];
+        let requirement = catalog.requirement(index);
         if !is_met(catalog, &requirement.kind, tenant, user, now) {
             if unmet.capacity() == 0 {
                 // One allocation for the whole denial, however many are unmet.
@@ -125,7 +125,7 @@ pub fn is_met(
         RequirementKind::MembershipInRenewalWindow(offer) => {
             tenant.membership(*offer).is_some_and(|membership| {
                 // Whole nanoseconds: exact, and cheaper than calendar arithmetic.
-                let days = catalog.offers[offer.index()].renewal_window_days;
+                let days = catalog.offer(*offer).renewal_window_days;
                 let window = i128::from(days) * 86_400 * 1_000_000_000;
                 let expires = membership.expires_at.as_nanosecond();
                 let now = now.as_nanosecond();

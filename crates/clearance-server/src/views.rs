@@ -552,7 +552,7 @@ impl FindingView {
         let ids = Ids(catalog);
         let mut view = FindingView {
             code: finding.code().as_str().to_owned(),
-            program: catalog.programs[finding.program.index()].id.clone(),
+            program: catalog.program(finding.program).id.clone(),
             ..FindingView::default()
         };
         let situation = |code: &str| Some(code.to_owned());
@@ -667,7 +667,7 @@ impl FindingView {
             } => {
                 view.agreements = agreements
                     .iter()
-                    .map(|a| catalog.agreements[a.index()].id.clone())
+                    .map(|a| catalog.agreement(a).id.clone())
                     .collect();
                 view.fixed_by = Some(ids.fixed_by(fixed_by));
             }
@@ -678,11 +678,11 @@ impl FindingView {
             } => {
                 view.profiles = profiles
                     .iter()
-                    .map(|p| catalog.profiles[p.index()].id.clone())
+                    .map(|p| catalog.profile(p).id.clone())
                     .collect();
                 view.actions = actions
                     .iter()
-                    .map(|a| catalog.actions[a.index()].id.clone())
+                    .map(|a| catalog.action(*a).id.clone())
                     .collect();
                 view.fixed_by = Some(ids.fixed_by(fixed_by));
             }
@@ -692,9 +692,9 @@ impl FindingView {
                 workspace,
                 fixed_by,
             } => {
-                view.requirement = Some(catalog.requirements[requirement.index()].id.clone());
+                view.requirement = Some(catalog.requirement(*requirement).id.clone());
                 view.roles = ids.roles(*roles);
-                view.workspace = Some(catalog.workspaces[workspace.index()].id.clone());
+                view.workspace = Some(catalog.workspace(*workspace).id.clone());
                 view.fixed_by = Some(ids.fixed_by(fixed_by));
             }
             FindingKind::SignInAgain {
@@ -706,18 +706,18 @@ impl FindingView {
                     SignInReason::AfterRoleAssigned => "after_role_assigned",
                     SignInReason::AccessRestored => "access_restored",
                 });
-                view.workspace = home.map(|w| catalog.workspaces[w.index()].id.clone());
+                view.workspace = home.map(|w| catalog.workspace(w).id.clone());
                 view.support_case = closable_case.clone();
             }
             FindingKind::ExplainDisabledPurchase { disabled } => {
                 view.disabled = disabled
                     .iter()
                     .map(|purchase| DisabledPurchaseView {
-                        action: catalog.actions[purchase.action.index()].id.clone(),
+                        action: catalog.action(purchase.action).id.clone(),
                         unmet: purchase
                             .unmet
                             .iter()
-                            .map(|r| catalog.requirements[r.index()].id.clone())
+                            .map(|r| catalog.requirement(*r).id.clone())
                             .collect(),
                     })
                     .collect();
@@ -738,10 +738,7 @@ struct Ids<'c>(&'c Catalog);
 
 impl Ids<'_> {
     fn roles(&self, roles: Set<RoleIx>) -> Vec<String> {
-        roles
-            .iter()
-            .map(|r| self.0.roles[r.index()].id.clone())
-            .collect()
+        roles.iter().map(|r| self.0.role(r).id.clone()).collect()
     }
 
     fn fixed_by(&self, fixed_by: &FixedBy) -> FixedByView {

@@ -33,7 +33,7 @@ fn requirement(id: &str) -> &'static Requirement {
     let ix = catalog()
         .requirement_ix(id)
         .expect("requirement in the default catalog");
-    &catalog().requirements[ix.index()]
+    catalog().requirement(ix)
 }
 
 fn role(id: &str) -> RoleIx {
@@ -486,16 +486,16 @@ proptest! {
         prop_assert_eq!(decision.allowed(), decision.unmet.is_empty());
         // Every unmet entry is one of the action's requirements, in order, once,
         // and every requirement left out of it is met.
-        let all = &catalog().actions[a.index()].all_requirements;
+        let all = &catalog().action(a).all_requirements;
         let unmet = indices(&decision);
         let expected: Vec<RequirementIx> = all
             .iter()
             .copied()
-            .filter(|ix| !is_met(catalog(), &catalog().requirements[ix.index()].kind, &s.tenant, &s.user, s.now))
+            .filter(|ix| !is_met(catalog(), &catalog().requirement(*ix).kind, &s.tenant, &s.user, s.now))
             .collect();
         prop_assert_eq!(&unmet, &expected);
         for u in &decision.unmet {
-            prop_assert!(std::ptr::eq(u.requirement, &catalog().requirements[u.index.index()]));
+            prop_assert!(std::ptr::eq(u.requirement, catalog().requirement(u.index)));
         }
         // Allowed means the view says so too.
         prop_assert_eq!(DecisionView::new(catalog(), &decision).allowed, unmet.is_empty());

@@ -135,7 +135,7 @@ fn refusal(service: &crate::Service, error: ServiceError) -> ApiError {
         .map(|ix| {
             UnmetView::from(clearance_core::decision::UnmetView::new(
                 catalog,
-                &catalog.requirements[ix.index()],
+                catalog.requirement(ix),
             ))
         })
         .collect();

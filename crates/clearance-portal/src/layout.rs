@@ -383,12 +383,7 @@ pub fn unmet_by_ids(catalog: &Catalog, ids: &[String]) -> Vec<UnmetView> {
                 .iter()
                 .find(|requirement| &requirement.id == id)
         })
-        .map(|requirement| {
-            UnmetView::from(clearance_core::decision::UnmetView::new(
-                catalog,
-                requirement,
-            ))
-        })
+        .map(|requirement| UnmetView::new(catalog, requirement))
         .collect()
 }
 

@@ -758,29 +758,6 @@ fn error_display_is_file_line_field_message() {
 }
 
 #[test]
-fn view_shows_ids_and_each_kinds_own_fields() {
-    let catalog = mini();
-    let json = serde_json::to_string_pretty(&catalog.view()).expect("views serialize");
-    insta::assert_snapshot!(json);
-}
-
-#[test]
-fn view_of_the_default_catalog_lists_everything() {
-    let catalog = Catalog::partner_center();
-    let view = catalog.view();
-    assert_eq!(view.actions.len(), catalog.actions.len());
-    assert_eq!(view.requirements.len(), catalog.requirements.len());
-    assert_eq!(view.fingerprint, format!("{:016x}", catalog.fingerprint()));
-    let buy = view
-        .actions
-        .iter()
-        .find(|a| a.id == "membership_offers.buy")
-        .expect("buy");
-    assert_eq!(buy.workspace, "membership_offers");
-    assert_eq!(buy.all_requirements.len(), 6);
-}
-
-#[test]
 fn a_missing_gate_is_refused_at_the_gates_table_naming_what_it_gates() {
     let error = broken("manage_roles = \"inner.buy\"\n", "");
     assert_error(

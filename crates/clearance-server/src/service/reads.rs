@@ -76,17 +76,7 @@ impl Service {
         let user = self.subject_user(principal, &state, user)?;
         let workspaces = decision::access(self.catalog(), &state, user, Timestamp::now())
             .iter()
-            .map(|workspace| WorkspaceView {
-                workspace: workspace.workspace.id.clone(),
-                name: workspace.workspace.name.clone(),
-                page: workspace.workspace.page.clone(),
-                open: workspace.open(),
-                actions: workspace
-                    .actions
-                    .iter()
-                    .map(|decision| CheckResult::from_decision(self.catalog(), decision))
-                    .collect(),
-            })
+            .map(|workspace| WorkspaceView::new(self.catalog(), workspace))
             .collect();
         Ok(AccessView {
             tenant: state.id.clone(),

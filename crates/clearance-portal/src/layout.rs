@@ -345,10 +345,9 @@ pub fn role_name(catalog: &Catalog, role: &str) -> String {
 
 /// An action's display name.
 pub fn action_name(catalog: &Catalog, action: &str) -> String {
-    catalog.action_ix(action).map_or_else(
-        || action.to_owned(),
-        |ix| catalog.actions[ix.index()].name.clone(),
-    )
+    catalog
+        .action_ix(action)
+        .map_or_else(|| action.to_owned(), |ix| catalog.action(ix).name.clone())
 }
 
 /// Every unmet criterion: why, who can fix it, and the next step with a link.

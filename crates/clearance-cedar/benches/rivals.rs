@@ -155,8 +155,8 @@ impl<'c> Engines<'c> {
         let mut g = c.benchmark_group(group);
         eprintln!(
             "{group}: action `{}`, {} requirements, {unmet} unmet",
-            catalog.actions[case.action.index()].id,
-            catalog.actions[case.action.index()].all_requirements.len()
+            catalog.action(case.action).id,
+            catalog.action(case.action).all_requirements.len()
         );
         g.bench_function("clearance", |b| {
             b.iter(|| {
@@ -292,7 +292,7 @@ fn synthetic_catalog<M: Measurement + 'static>(c: &mut Criterion<M>, clock: &str
     let action = action_ixs(&catalog)
         .into_iter()
         .filter(|&a| decide(&catalog, &healthy, &healthy_user, a, now()).allowed())
-        .max_by_key(|a| catalog.actions[a.index()].all_requirements.len())
+        .max_by_key(|a| catalog.action(*a).all_requirements.len())
         .expect("the healthy tenant may take some action");
     let allowed = Case {
         tenant: healthy,

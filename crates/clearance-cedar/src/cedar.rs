@@ -156,21 +156,11 @@ impl CedarCatalog {
         let mut attrs: HashMap<String, RestrictedExpression> = HashMap::new();
         attrs.insert(
             "agreements".into(),
-            strings(
-                tenant
-                    .agreements
-                    .iter()
-                    .map(|a| &catalog.agreements[a.index()].id),
-            ),
+            strings(tenant.agreements.iter().map(|a| &catalog.agreement(a).id)),
         );
         attrs.insert(
             "profiles".into(),
-            strings(
-                tenant
-                    .profiles
-                    .iter()
-                    .map(|p| &catalog.profiles[p.index()].id),
-            ),
+            strings(tenant.profiles.iter().map(|p| &catalog.profile(p).id)),
         );
         if let Some(score) = tenant.capability_score {
             attrs.insert(
@@ -201,7 +191,7 @@ impl CedarCatalog {
             ];
             let value = RestrictedExpression::new_record(fields)
                 .map_err(|e| TranslateError::Entities(e.to_string()))?;
-            Ok((catalog.programs[record.program.index()].id.clone(), value))
+            Ok((catalog.program(record.program).id.clone(), value))
         });
         let programs = programs.collect::<Result<Vec<_>, TranslateError>>()?;
         attrs.insert(
@@ -211,7 +201,7 @@ impl CedarCatalog {
         );
         let memberships = tenant.memberships.iter().map(|m| {
             Ok((
-                catalog.offers[m.offer.index()].id.clone(),
+                catalog.offer(m.offer).id.clone(),
                 RestrictedExpression::new_datetime(cedar_datetime(m.expires_at)?),
             ))
         });
@@ -303,7 +293,7 @@ fn strings<'a>(items: impl Iterator<Item = &'a String>) -> RestrictedExpression 
 }
 
 fn role_strings(catalog: &Catalog, roles: Set<RoleIx>) -> RestrictedExpression {
-    strings(roles.iter().map(|r| &catalog.roles[r.index()].id))
+    strings(roles.iter().map(|r| &catalog.role(r).id))
 }
 
 /// A Cedar string literal (ids hold only `a-z0-9_.-`, but quote properly anyway).
@@ -335,13 +325,13 @@ pub fn schema_text(catalog: &Catalog) -> String {
     for workspace in &catalog.workspaces {
         let _ = write!(s, "action {}", lit(&workspace_group(&workspace.id)));
         if let Some(parent) = workspace.parent {
-            let parent = &catalog.workspaces[parent.index()].id;
+            let parent = &catalog.workspace(parent).id;
             let _ = write!(s, " in [{}]", lit(&workspace_group(parent)));
         }
         s.push_str(";\n");
     }
     for action in &catalog.actions {
-        let workspace = &catalog.workspaces[action.workspace.index()].id;
+        let workspace = &catalog.workspace(action.workspace).id;
         let _ = writeln!(
             s,
             "action {} in [{}] appliesTo {{ principal: [User], resource: [Tenant], context: {{ now: datetime }} }};",
@@ -366,7 +356,7 @@ pub fn policy_texts(catalog: &Catalog) -> Vec<(String, String)> {
                 break;
             }
             in_use[workspace.index()] = true;
-            current = catalog.workspaces[workspace.index()].parent;
+            current = catalog.workspace(workspace).parent;
         }
     }
     // Where each requirement is listed: workspace groups and actions.
@@ -420,7 +410,7 @@ fn string_set<'a>(items: impl Iterator<Item = &'a str>) -> Option<String> {
 }
 
 fn any_role(catalog: &Catalog, roles: Set<RoleIx>) -> String {
-    match string_set(roles.iter().map(|r| catalog.roles[r.index()].id.as_str())) {
+    match string_set(roles.iter().map(|r| catalog.role(r).id.as_str())) {
         Some(set) => format!("principal.roles.containsAny({set})"),
         // No role can satisfy an empty list (and Cedar's validator refuses an
         // empty set literal).
@@ -431,28 +421,16 @@ fn any_role(catalog: &Catalog, roles: Set<RoleIx>) -> String {
 /// The condition under which a requirement is met, as a Cedar expression.
 fn condition(catalog: &Catalog, kind: &RequirementKind) -> String {
     let program = |p: &clearance_core::catalog::ProgramIx| {
-        format!(
-            "resource.programs[{}]",
-            lit(&catalog.programs[p.index()].id)
-        )
+        format!("resource.programs[{}]", lit(&catalog.program(*p).id))
     };
     let has_program = |p: &clearance_core::catalog::ProgramIx| {
-        format!(
-            "resource.programs has {}",
-            lit(&catalog.programs[p.index()].id)
-        )
+        format!("resource.programs has {}", lit(&catalog.program(*p).id))
     };
     let membership = |o: &clearance_core::catalog::OfferIx| {
-        format!(
-            "resource.memberships[{}]",
-            lit(&catalog.offers[o.index()].id)
-        )
+        format!("resource.memberships[{}]", lit(&catalog.offer(*o).id))
     };
     let has_membership = |o: &clearance_core::catalog::OfferIx| {
-        format!(
-            "resource.memberships has {}",
-            lit(&catalog.offers[o.index()].id)
-        )
+        format!("resource.memberships has {}", lit(&catalog.offer(*o).id))
     };
     match kind {
         RequirementKind::AnyRole(roles) => any_role(catalog, *roles),
@@ -480,11 +458,11 @@ fn condition(catalog: &Catalog, kind: &RequirementKind) -> String {
         },
         RequirementKind::Agreement(a) => format!(
             "resource.agreements.contains({})",
-            lit(&catalog.agreements[a.index()].id)
+            lit(&catalog.agreement(*a).id)
         ),
         RequirementKind::Profile(p) => format!(
             "resource.profiles.contains({})",
-            lit(&catalog.profiles[p.index()].id)
+            lit(&catalog.profile(*p).id)
         ),
         RequirementKind::CapabilityScoreAtLeast { min } => {
             format!("resource has capability_score && resource.capability_score >= {min}")
@@ -497,7 +475,7 @@ fn condition(catalog: &Catalog, kind: &RequirementKind) -> String {
             membership(o)
         ),
         RequirementKind::MembershipInRenewalWindow(o) => {
-            let days = catalog.offers[o.index()].renewal_window_days;
+            let days = catalog.offer(*o).renewal_window_days;
             format!(
                 "{has} && {m} <= context.now.offset(duration(\"{days}d\")) && context.now < {m}",
                 has = has_membership(o),

@@ -460,7 +460,7 @@ impl TenantSpec {
             let seconds = match expiry {
                 Expiry::FromNow(s) => s,
                 Expiry::FromWindowEdge(s) => {
-                    i64::from(catalog.offers[offer.index()].renewal_window_days) * 86_400 + s
+                    i64::from(catalog.offer(offer).renewal_window_days) * 86_400 + s
                 }
             };
             tenant.memberships.push(Membership {

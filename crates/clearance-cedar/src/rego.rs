@@ -151,7 +151,7 @@ impl RegoCatalog {
             tenant: Value::from(tenant_json(catalog, tenant)),
             user: Value::from(json!({
                 "id": user.id,
-                "roles": user.roles.iter().map(|r| catalog.roles[r.index()].id.as_str()).collect::<Vec<_>>(),
+                "roles": user.roles.iter().map(|r| catalog.role(r).id.as_str()).collect::<Vec<_>>(),
             })),
         }
     }
@@ -209,7 +209,7 @@ impl RegoCatalog {
 pub fn catalog_data(catalog: &Catalog) -> serde_json::Value {
     let ids = |set: clearance_core::catalog::Set<clearance_core::catalog::RoleIx>| {
         set.iter()
-            .map(|r| catalog.roles[r.index()].id.clone())
+            .map(|r| catalog.role(r).id.clone())
             .collect::<Vec<_>>()
     };
     let mut requirements = Map::new();
@@ -218,31 +218,31 @@ pub fn catalog_data(catalog: &Catalog) -> serde_json::Value {
             RequirementKind::AnyRole(roles) => json!({"kind": "any_role", "roles": ids(*roles)}),
             RequirementKind::Enrollment { program, statuses } => json!({
                 "kind": "enrollment",
-                "program": catalog.programs[program.index()].id,
+                "program": catalog.program(*program).id,
                 "statuses": statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             }),
             RequirementKind::Verification { program, statuses } => json!({
                 "kind": "verification",
-                "program": catalog.programs[program.index()].id,
+                "program": catalog.program(*program).id,
                 "statuses": statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             }),
             RequirementKind::Agreement(a) => json!({
                 "kind": "agreement",
-                "agreement": catalog.agreements[a.index()].id,
+                "agreement": catalog.agreement(*a).id,
             }),
             RequirementKind::Profile(p) => json!({
                 "kind": "profile",
-                "profile": catalog.profiles[p.index()].id,
+                "profile": catalog.profile(*p).id,
             }),
             RequirementKind::CapabilityScoreAtLeast { min } => {
                 json!({"kind": "capability_score_at_least", "min": min})
             }
             RequirementKind::NoActiveMembership(o) => json!({
                 "kind": "no_active_membership",
-                "offer": catalog.offers[o.index()].id,
+                "offer": catalog.offer(*o).id,
             }),
             RequirementKind::MembershipInRenewalWindow(o) => {
-                let offer = &catalog.offers[o.index()];
+                let offer = catalog.offer(*o);
                 json!({
                     "kind": "membership_in_renewal_window",
                     "offer": offer.id,
@@ -254,7 +254,7 @@ pub fn catalog_data(catalog: &Catalog) -> serde_json::Value {
             }
             RequirementKind::AppealsLeft(p) => json!({
                 "kind": "appeals_left",
-                "program": catalog.programs[p.index()].id,
+                "program": catalog.program(*p).id,
             }),
         };
         requirements.insert(requirement.id.clone(), value);
@@ -266,7 +266,7 @@ pub fn catalog_data(catalog: &Catalog) -> serde_json::Value {
             let ids: Vec<&str> = action
                 .all_requirements
                 .iter()
-                .map(|r| catalog.requirements[r.index()].id.as_str())
+                .map(|r| catalog.requirement(*r).id.as_str())
                 .collect();
             (action.id.clone(), json!(ids))
         })
@@ -282,10 +282,10 @@ pub fn catalog_data(catalog: &Catalog) -> serde_json::Value {
 pub fn tenant_json(catalog: &Catalog, tenant: &Tenant) -> serde_json::Value {
     let mut value = json!({
         "id": tenant.id,
-        "agreements": tenant.agreements.iter().map(|a| catalog.agreements[a.index()].id.as_str()).collect::<Vec<_>>(),
-        "profiles": tenant.profiles.iter().map(|p| catalog.profiles[p.index()].id.as_str()).collect::<Vec<_>>(),
+        "agreements": tenant.agreements.iter().map(|a| catalog.agreement(a).id.as_str()).collect::<Vec<_>>(),
+        "profiles": tenant.profiles.iter().map(|p| catalog.profile(p).id.as_str()).collect::<Vec<_>>(),
         "programs": tenant.programs.iter().map(|record| (
-            catalog.programs[record.program.index()].id.clone(),
+            catalog.program(record.program).id.clone(),
             json!({
                 "enrollment": record.enrollment.as_str(),
                 "verification": record.verification.status.as_str(),
@@ -293,7 +293,7 @@ pub fn tenant_json(catalog: &Catalog, tenant: &Tenant) -> serde_json::Value {
             }),
         )).collect::<Map<_, _>>(),
         "memberships": tenant.memberships.iter().map(|m| (
-            catalog.offers[m.offer.index()].id.clone(),
+            catalog.offer(m.offer).id.clone(),
             json!(m.expires_at.as_millisecond()),
         )).collect::<Map<_, _>>(),
     });

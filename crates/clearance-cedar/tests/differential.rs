@@ -209,7 +209,7 @@ fn compare(
                  cedar:     allowed={cedar_allowed} unmet={cedar_unmet:?} errors={errors:?}\n\
                  regorus:   unmet={by_rego:?}\n\
                  tenant: {tenant:#?}\nuser: {user:#?}",
-                action = catalog.actions[action.index()].id,
+                action = catalog.action(action).id,
                 allowed = decision.allowed(),
                 cedar_allowed = by_cedar.allowed,
                 cedar_unmet = by_cedar.unmet,

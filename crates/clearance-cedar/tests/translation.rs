@@ -144,9 +144,8 @@ fn renewal_opens_exactly_at_the_window_and_closes_at_expiry() {
     let offer = catalog
         .offer_ix("maicpp_core_benefits")
         .expect("a default offer");
-    let window = SignedDuration::from_hours(
-        24 * i64::from(catalog.offers[offer.index()].renewal_window_days),
-    );
+    let window =
+        SignedDuration::from_hours(24 * i64::from(catalog.offer(offer).renewal_window_days));
     let second = SignedDuration::from_secs(1);
     let renew = catalog
         .action_ix("membership_offers.renew")

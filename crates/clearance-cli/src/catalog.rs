@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clearance_core::Catalog;
 use clearance_core::catalog::Gate;
+use clearance_server::views::CatalogView;
 
 use crate::{Outcome, input};
 
@@ -35,7 +36,8 @@ pub fn run(source: &input::CatalogSource, command: &Command) -> anyhow::Result<O
         }
         Command::Validate { file: None } => println!("{}", summary(&source.name(), source.get())),
         Command::Show { json: true } => {
-            println!("{}", serde_json::to_string_pretty(&source.get().view())?);
+            let view = CatalogView::new(source.get());
+            println!("{}", serde_json::to_string_pretty(&view)?);
         }
         Command::Show { json: false } => print!("{}", show(&source.name(), source.get())),
     }
@@ -72,7 +74,7 @@ fn summary(name: &str, catalog: &Catalog) -> String {
 /// offers, then each workspace with its actions, then the requirements with
 /// their reasons.
 fn show(name: &str, catalog: &Catalog) -> String {
-    let view = catalog.view();
+    let view = CatalogView::new(catalog);
     let mut text = String::new();
     let _ = writeln!(text, "Catalog {name} (fingerprint {})", view.fingerprint);
     let _ = writeln!(
@@ -86,7 +88,7 @@ fn show(name: &str, catalog: &Catalog) -> String {
         .gates
         .iter()
         .filter(|g| g.off)
-        .map(|g| g.gate)
+        .map(|g| g.gate.as_str())
         .collect();
     let off = if off.is_empty() {
         "none off".to_string()
@@ -126,6 +128,7 @@ fn show(name: &str, catalog: &Catalog) -> String {
     for workspace in &view.workspaces {
         let parent = workspace
             .parent
+            .as_ref()
             .map(|p| format!(" (inside {p})"))
             .unwrap_or_default();
         let _ = writeln!(

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use anyhow::anyhow;
-use clearance_core::decision::DecisionView;
 use clearance_core::{Catalog, decide};
+use clearance_server::views::CheckResult;
 
 use crate::{Outcome, input};
 
@@ -17,7 +17,8 @@ pub struct Args {
     /// The action's id, such as `membership_offers.buy`.
     #[arg(long, value_name = "ID")]
     action: String,
-    /// Print `{"action", "allowed", "unmet": [...]}` instead of text.
+    /// Print the API's check result (`{"action", "allowed", "unmet": [...]}`)
+    /// instead of text.
     #[arg(long)]
     json: bool,
 }
@@ -39,7 +40,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         scenario.now,
     );
     if args.json {
-        let view = DecisionView::new(catalog, &decision);
+        let view = CheckResult::from_decision(catalog, &decision);
         println!("{}", serde_json::to_string_pretty(&view)?);
     } else {
         print!("{}", decision.explain(catalog));

@@ -8,7 +8,6 @@
 
 use std::hint::black_box;
 
-use clearance_core::decision::DecisionView;
 use clearance_core::{Catalog, Scenario, access, decide};
 use criterion::measurement::Measurement;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -66,21 +65,6 @@ fn bench<M: Measurement + 'static>(c: &mut Criterion<M>, clock: &str) {
                     black_box(buy),
                     black_box(seed.now),
                 )
-            })
-        },
-    );
-    c.bench_function(
-        &format!("{clock}/decide+json view/denied (seed, membership_offers.buy)"),
-        |b| {
-            b.iter(|| {
-                let decision = decide(
-                    catalog,
-                    black_box(&seed.tenant),
-                    black_box(&seed.user),
-                    black_box(buy),
-                    black_box(seed.now),
-                );
-                DecisionView::new(catalog, &decision)
             })
         },
     );

@@ -6,7 +6,6 @@
 //! values), naming the file, the line and the field of each error; after that
 //! the hot path works on indices only.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
@@ -33,6 +32,7 @@ macro_rules! index_type {
 
         impl $name {
             /// The dense position of this item in its catalog list.
+            #[inline]
             pub fn index(self) -> usize {
                 usize::from(self.0)
             }
@@ -251,6 +251,34 @@ struct Lookup {
     actions: HashMap<String, u16>,
 }
 
+/// Declares the typed accessors, `catalog.program(ix)` and its siblings: the
+/// item at an index, so no caller indexes a list by hand. Inlined slice
+/// indexes, as cheap on the hot path as the expression they replace.
+macro_rules! accessors {
+    ($($name:ident($ix:ident) -> $item:ident in $list:ident;)*) => {
+        impl Catalog {
+            $(
+                #[doc = concat!("The item at `ix` in [`Catalog::", stringify!($list), "`].")]
+                #[inline]
+                pub fn $name(&self, ix: $ix) -> &$item {
+                    &self.$list[ix.index()]
+                }
+            )*
+        }
+    };
+}
+
+accessors! {
+    program(ProgramIx) -> Program in programs;
+    agreement(AgreementIx) -> Agreement in agreements;
+    profile(ProfileIx) -> Profile in profiles;
+    role(RoleIx) -> Role in roles;
+    offer(OfferIx) -> Offer in offers;
+    requirement(RequirementIx) -> Requirement in requirements;
+    workspace(WorkspaceIx) -> Workspace in workspaces;
+    action(ActionIx) -> Action in actions;
+}
+
 impl Catalog {
     /// Loads and validates a catalog from TOML text; `file` names it in errors.
     pub fn from_toml(file: &str, text: &str) -> Result<Catalog, CatalogError> {
@@ -316,7 +344,7 @@ impl Catalog {
     /// A gate as the catalog TOML writes it: the action's id, or `"off"`.
     pub fn gate_id(&self, gate: Gate) -> &str {
         match gate {
-            Gate::Action(action) => &self.actions[action.index()].id,
+            Gate::Action(action) => &self.action(action).id,
             Gate::Off => Gate::OFF,
         }
     }
@@ -639,379 +667,6 @@ pub struct CatalogError {
     pub field: String,
     /// What is wrong.
     pub message: String,
-}
-
-/// The whole catalog as JSON shows it (`clearance catalog show --json`), with
-/// ids in place of indices.
-#[derive(Clone, Debug, Serialize)]
-pub struct CatalogView<'c> {
-    /// [`Catalog::fingerprint`] as 16 hex digits.
-    pub fingerprint: String,
-    /// The vetting rules.
-    pub vetting: VettingView<'c>,
-    /// Every gate of the `[gates]` table, in table order; `"off"` ones included.
-    pub gates: Vec<GateView<'c>>,
-    /// Holidays of the SLA clock, sorted.
-    pub holidays: Vec<String>,
-    /// Programs with the agreements each requires.
-    pub programs: Vec<ProgramView<'c>>,
-    /// Agreements.
-    pub agreements: Vec<NamedView<'c>>,
-    /// Profiles.
-    pub profiles: Vec<NamedView<'c>>,
-    /// Roles.
-    pub roles: Vec<NamedView<'c>>,
-    /// Offers.
-    pub offers: Vec<OfferView<'c>>,
-    /// Requirements with their kind's parameters.
-    pub requirements: Vec<RequirementView<'c>>,
-    /// Workspaces.
-    pub workspaces: Vec<WorkspaceView<'c>>,
-    /// Actions with every requirement that applies to each.
-    pub actions: Vec<ActionView<'c>>,
-}
-
-/// The vetting rules with role ids.
-#[derive(Clone, Debug, Serialize)]
-pub struct VettingView<'c> {
-    /// Business days of the verification SLA.
-    pub sla_business_days: u32,
-    /// Appeals allowed in total.
-    pub max_appeals: u8,
-    /// Roles that may appeal besides the primary contact.
-    pub appeal_roles: Vec<&'c str>,
-    /// Roles that may enroll and submit verification.
-    pub enroll_roles: Vec<&'c str>,
-}
-
-/// One gate: its key, what it gates and its action id (or `"off"`).
-#[derive(Clone, Debug, Serialize)]
-pub struct GateView<'c> {
-    /// The key in the `[gates]` table (`manage_roles`).
-    pub gate: &'static str,
-    /// What it gates, in words.
-    pub gates: &'static str,
-    /// The gating action's id, or `"off"`.
-    pub action: &'c str,
-    /// Whether the catalog turned it off.
-    pub off: bool,
-}
-
-/// An item with an id and a name.
-#[derive(Clone, Debug, Serialize)]
-pub struct NamedView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// Display name.
-    pub name: &'c str,
-}
-
-/// A program with its agreement ids.
-#[derive(Clone, Debug, Serialize)]
-pub struct ProgramView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// Display name.
-    pub name: &'c str,
-    /// Agreements it requires.
-    pub agreements: Vec<&'c str>,
-    /// Its home workspace id, or `"off"`.
-    pub home: &'c str,
-}
-
-/// An offer with its program id.
-#[derive(Clone, Debug, Serialize)]
-pub struct OfferView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// Display name.
-    pub name: &'c str,
-    /// The program it belongs to.
-    pub program: &'c str,
-    /// Days before expiry when renewal opens.
-    pub renewal_window_days: u32,
-    /// Length of a term in days.
-    pub term_days: u32,
-    /// The action that buys it, or `"off"`.
-    pub buy: &'c str,
-    /// The action that renews it, or `"off"`.
-    pub renew: &'c str,
-}
-
-/// A requirement as written in the catalog TOML.
-#[derive(Clone, Debug, Serialize)]
-pub struct RequirementView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// The kind's name.
-    pub kind: &'static str,
-    /// Roles (any_role, primary_contact_or_role).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub roles: Option<Vec<&'c str>>,
-    /// Program (enrollment, verification, appeals_left).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub program: Option<&'c str>,
-    /// Statuses that satisfy it (enrollment, verification).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub statuses: Option<Vec<&'static str>>,
-    /// Agreement (agreement).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agreement: Option<&'c str>,
-    /// Profile (profile).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub profile: Option<&'c str>,
-    /// Offer (no_active_membership, membership_in_renewal_window).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub offer: Option<&'c str>,
-    /// Threshold (capability_score_at_least).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub min: Option<u32>,
-    /// Why it blocks.
-    pub reason: &'c str,
-    /// Who can fix it.
-    pub fixed_by: FixedByView<'c>,
-    /// The next supported step.
-    pub next_step: NextStepView<'c>,
-}
-
-/// Who can fix a requirement: `{"roles": [role ids], "primary_contact", "support"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FixedByView<'c> {
-    /// Role ids whose holders can fix it, in catalog order.
-    pub roles: Vec<Cow<'c, str>>,
-    /// The tenant's primary contact can fix it.
-    pub primary_contact: bool,
-    /// The operator's support staff can fix it.
-    pub support: bool,
-}
-
-/// The next supported step: `{"code", "page"}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NextStepView<'c> {
-    /// Stable step code (`check_legal_info`).
-    pub code: Cow<'c, str>,
-    /// Portal page (`/account/legal-info`).
-    pub page: Cow<'c, str>,
-}
-
-impl<'c> FixedByView<'c> {
-    /// The JSON view of who can fix a requirement.
-    pub fn new(catalog: &'c Catalog, fixed_by: &FixedBy) -> Self {
-        FixedByView {
-            roles: fixed_by
-                .roles
-                .iter()
-                .map(|role| Cow::Borrowed(catalog.roles[role.index()].id.as_str()))
-                .collect(),
-            primary_contact: fixed_by.primary_contact,
-            support: fixed_by.support,
-        }
-    }
-}
-
-/// A workspace with ids.
-#[derive(Clone, Debug, Serialize)]
-pub struct WorkspaceView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// Display name.
-    pub name: &'c str,
-    /// Portal page.
-    pub page: &'c str,
-    /// Parent workspace id.
-    pub parent: Option<&'c str>,
-    /// Its own requirements.
-    pub requires: Vec<&'c str>,
-}
-
-/// An action with its own and all applying requirements.
-#[derive(Clone, Debug, Serialize)]
-pub struct ActionView<'c> {
-    /// Stable id.
-    pub id: &'c str,
-    /// Display name.
-    pub name: &'c str,
-    /// Workspace id.
-    pub workspace: &'c str,
-    /// Its own requirements.
-    pub requires: Vec<&'c str>,
-    /// Every requirement that applies, in decision order.
-    pub all_requirements: Vec<&'c str>,
-}
-
-impl Catalog {
-    /// The JSON view of the whole catalog.
-    pub fn view(&self) -> CatalogView<'_> {
-        let role_ids = |set: Set<RoleIx>| -> Vec<&str> {
-            set.iter()
-                .map(|r| self.roles[r.index()].id.as_str())
-                .collect()
-        };
-        let requirement_ids = |list: &[RequirementIx]| -> Vec<&str> {
-            list.iter()
-                .map(|r| self.requirements[r.index()].id.as_str())
-                .collect()
-        };
-        CatalogView {
-            fingerprint: format!("{:016x}", self.fingerprint),
-            vetting: VettingView {
-                sla_business_days: self.vetting.sla_business_days,
-                max_appeals: self.vetting.max_appeals,
-                appeal_roles: role_ids(self.vetting.appeal_roles),
-                enroll_roles: role_ids(self.vetting.enroll_roles),
-            },
-            gates: self
-                .gates
-                .all()
-                .into_iter()
-                .zip(Gates::KEYS)
-                .map(|((gate, value), (_, gates))| GateView {
-                    gate,
-                    gates,
-                    action: self.gate_id(value),
-                    off: value == Gate::Off,
-                })
-                .collect(),
-            holidays: self
-                .calendar
-                .holidays()
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
-            programs: self
-                .programs
-                .iter()
-                .map(|p| ProgramView {
-                    id: &p.id,
-                    name: &p.name,
-                    agreements: p
-                        .agreements
-                        .iter()
-                        .map(|a| self.agreements[a.index()].id.as_str())
-                        .collect(),
-                    home: p
-                        .home
-                        .map_or(Gate::OFF, |w| self.workspaces[w.index()].id.as_str()),
-                })
-                .collect(),
-            agreements: self
-                .agreements
-                .iter()
-                .map(|a| NamedView {
-                    id: &a.id,
-                    name: &a.name,
-                })
-                .collect(),
-            profiles: self
-                .profiles
-                .iter()
-                .map(|p| NamedView {
-                    id: &p.id,
-                    name: &p.name,
-                })
-                .collect(),
-            roles: self
-                .roles
-                .iter()
-                .map(|r| NamedView {
-                    id: &r.id,
-                    name: &r.name,
-                })
-                .collect(),
-            offers: self
-                .offers
-                .iter()
-                .map(|o| OfferView {
-                    id: &o.id,
-                    name: &o.name,
-                    program: &self.programs[o.program.index()].id,
-                    renewal_window_days: o.renewal_window_days,
-                    term_days: o.term_days,
-                    buy: self.gate_id(o.buy),
-                    renew: self.gate_id(o.renew),
-                })
-                .collect(),
-            requirements: self
-                .requirements
-                .iter()
-                .map(|r| {
-                    let mut view = RequirementView {
-                        id: &r.id,
-                        kind: r.kind.name(),
-                        roles: None,
-                        program: None,
-                        statuses: None,
-                        agreement: None,
-                        profile: None,
-                        offer: None,
-                        min: None,
-                        reason: &r.reason,
-                        fixed_by: FixedByView::new(self, &r.fixed_by),
-                        next_step: NextStepView {
-                            code: Cow::Borrowed(&r.next_step.code),
-                            page: Cow::Borrowed(&r.next_step.page),
-                        },
-                    };
-                    let program = |p: ProgramIx| Some(self.programs[p.index()].id.as_str());
-                    match &r.kind {
-                        RequirementKind::AnyRole(roles)
-                        | RequirementKind::PrimaryContactOrRole(roles) => {
-                            view.roles = Some(role_ids(*roles));
-                        }
-                        RequirementKind::Enrollment {
-                            program: p,
-                            statuses,
-                        } => {
-                            view.program = program(*p);
-                            view.statuses = Some(statuses.iter().map(|s| s.as_str()).collect());
-                        }
-                        RequirementKind::Verification {
-                            program: p,
-                            statuses,
-                        } => {
-                            view.program = program(*p);
-                            view.statuses = Some(statuses.iter().map(|s| s.as_str()).collect());
-                        }
-                        RequirementKind::Agreement(a) => {
-                            view.agreement = Some(&self.agreements[a.index()].id);
-                        }
-                        RequirementKind::Profile(p) => {
-                            view.profile = Some(&self.profiles[p.index()].id);
-                        }
-                        RequirementKind::CapabilityScoreAtLeast { min } => view.min = Some(*min),
-                        RequirementKind::NoActiveMembership(o)
-                        | RequirementKind::MembershipInRenewalWindow(o) => {
-                            view.offer = Some(&self.offers[o.index()].id);
-                        }
-                        RequirementKind::AppealsLeft(p) => view.program = program(*p),
-                    }
-                    view
-                })
-                .collect(),
-            workspaces: self
-                .workspaces
-                .iter()
-                .map(|w| WorkspaceView {
-                    id: &w.id,
-                    name: &w.name,
-                    page: &w.page,
-                    parent: w.parent.map(|p| self.workspaces[p.index()].id.as_str()),
-                    requires: requirement_ids(&w.requires),
-                })
-                .collect(),
-            actions: self
-                .actions
-                .iter()
-                .map(|a| ActionView {
-                    id: &a.id,
-                    name: &a.name,
-                    workspace: &self.workspaces[a.workspace.index()].id,
-                    requires: requirement_ids(&a.requires),
-                    all_requirements: requirement_ids(&a.all_requirements),
-                })
-                .collect(),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
 //! Access decisions: may this user of this tenant take this action now, and
 //! if not, every reason why.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 use crate::catalog::{
     Action, ActionIx, Catalog, FixedBy, Requirement, RequirementIx, RequirementKind, Workspace,
 };
-pub use crate::catalog::{FixedByView, NextStepView};
 use crate::prose;
 use crate::state::{Tenant, User};
 
@@ -75,11 +72,11 @@ pub fn decide<'c>(
     action: ActionIx,
     now: Timestamp,
 ) -> Decision<'c> {
-    let action = &catalog.actions[action.index()];
+    let action = catalog.action(action);
     // `Vec::new` does not allocate: an allowed decision costs no allocation.
     let mut unmet = Vec::new();
     for (position, &index) in action.all_requirements.iter().enumerate() {
-        let requirement = &catalog.requirements[index.index()];
+        let requirement = catalog.requirement(index);
         if !is_met(catalog, &requirement.kind, tenant, user, now) {
             if unmet.capacity() == 0 {
                 // One allocation for the whole denial, however many are unmet.
@@ -125,7 +122,7 @@ pub fn is_met(
         RequirementKind::MembershipInRenewalWindow(offer) => {
             tenant.membership(*offer).is_some_and(|membership| {
                 // Whole nanoseconds: exact, and cheaper than calendar arithmetic.
-                let days = catalog.offers[offer.index()].renewal_window_days;
+                let days = catalog.offer(*offer).renewal_window_days;
                 let window = i128::from(days) * 86_400 * 1_000_000_000;
                 let expires = membership.expires_at.as_nanosecond();
                 let now = now.as_nanosecond();
@@ -177,96 +174,6 @@ pub fn access<'c>(
                 .collect(),
         })
         .collect()
-}
-
-/// A decision as JSON shows it (`clearance check --json`, `POST /v1/check`):
-/// `{"action", "allowed", "unmet": [...]}` with catalog ids, not indices.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DecisionView<'c> {
-    /// The action's id.
-    pub action: Cow<'c, str>,
-    /// Whether the action is allowed.
-    pub allowed: bool,
-    /// Every unmet requirement, in catalog order.
-    pub unmet: Vec<UnmetView<'c>>,
-}
-
-/// One unmet requirement as JSON shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnmetView<'c> {
-    /// The requirement's id.
-    pub requirement: Cow<'c, str>,
-    /// Its kind (`any_role`, `enrollment`, ...).
-    pub kind: Cow<'c, str>,
-    /// Why it blocks.
-    pub reason: Cow<'c, str>,
-    /// Who can fix it.
-    pub fixed_by: FixedByView<'c>,
-    /// The next supported step.
-    pub next_step: NextStepView<'c>,
-}
-
-impl<'c> DecisionView<'c> {
-    /// The JSON view of `decision`, made with the catalog it was decided on.
-    pub fn new(catalog: &'c Catalog, decision: &Decision<'c>) -> Self {
-        DecisionView {
-            action: Cow::Borrowed(&decision.action.id),
-            allowed: decision.allowed(),
-            unmet: decision
-                .unmet
-                .iter()
-                .map(|unmet| UnmetView::new(catalog, unmet.requirement))
-                .collect(),
-        }
-    }
-}
-
-impl<'c> UnmetView<'c> {
-    /// The JSON view of one requirement.
-    pub fn new(catalog: &'c Catalog, requirement: &'c Requirement) -> Self {
-        UnmetView {
-            requirement: Cow::Borrowed(&requirement.id),
-            kind: Cow::Borrowed(requirement.kind.name()),
-            reason: Cow::Borrowed(&requirement.reason),
-            fixed_by: FixedByView::new(catalog, &requirement.fixed_by),
-            next_step: NextStepView {
-                code: Cow::Borrowed(&requirement.next_step.code),
-                page: Cow::Borrowed(&requirement.next_step.page),
-            },
-        }
-    }
-}
-
-/// One workspace as JSON shows it (`GET /v1/tenants/{t}/access`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WorkspaceAccessView<'c> {
-    /// The workspace's id.
-    pub workspace: Cow<'c, str>,
-    /// Its display name.
-    pub name: Cow<'c, str>,
-    /// Its portal page.
-    pub page: Cow<'c, str>,
-    /// Open when at least one of its actions is allowed.
-    pub open: bool,
-    /// The decision of each of its actions, in catalog order.
-    pub actions: Vec<DecisionView<'c>>,
-}
-
-impl<'c> WorkspaceAccessView<'c> {
-    /// The JSON view of one workspace's access.
-    pub fn new(catalog: &'c Catalog, access: &WorkspaceAccess<'c>) -> Self {
-        WorkspaceAccessView {
-            workspace: Cow::Borrowed(&access.workspace.id),
-            name: Cow::Borrowed(&access.workspace.name),
-            page: Cow::Borrowed(&access.workspace.page),
-            open: access.open(),
-            actions: access
-                .actions
-                .iter()
-                .map(|decision| DecisionView::new(catalog, decision))
-                .collect(),
-        }
-    }
 }
 
 /// Who can fix a requirement, in words ([`prose::who_can_fix`]): "a Global

@@ -433,7 +433,7 @@ fn healthy(catalog: &Catalog, tenant: &Tenant, user: &User) -> String {
     let ready: Vec<&str> = tenant
         .programs
         .iter()
-        .map(|record| catalog.programs[record.program.index()].name.as_str())
+        .map(|record| catalog.program(record.program).name.as_str())
         .collect();
     if ready.is_empty() {
         format!("Nothing blocks {}.", user.id)
@@ -463,7 +463,7 @@ struct Finder<'a> {
 
 impl<'a> Finder<'a> {
     fn name(&self) -> &'a str {
-        &self.catalog.programs[self.program.index()].name
+        &self.catalog.program(self.program).name
     }
 
     fn finding(&self, kind: FindingKind) -> Finding {
@@ -548,7 +548,9 @@ impl<'a> Finder<'a> {
             }
         }
 
-        let program_agreements = self.catalog.programs[self.program.index()]
+        let program_agreements = self
+            .catalog
+            .program(self.program)
             .agreements
             .difference(self.tenant.agreements);
         let ready = enrollment_ok && verification_ok;
@@ -574,7 +576,7 @@ impl<'a> Finder<'a> {
         if !unmet_agreements.is_empty() {
             let names: Vec<&str> = unmet_agreements
                 .iter()
-                .map(|a| self.catalog.agreements[a.index()].name.as_str())
+                .map(|a| self.catalog.agreement(a).name.as_str())
                 .collect();
             cause.get_or_insert_with(|| {
                 format!(
@@ -891,7 +893,7 @@ impl<'a> Finder<'a> {
     /// The home workspace of the program and the actions under it.
     fn focus(&self) -> Focus {
         let catalog = self.catalog;
-        let about_program = |r: &RequirementIx| match &catalog.requirements[r.index()].kind {
+        let about_program = |r: &RequirementIx| match &catalog.requirement(*r).kind {
             RequirementKind::Enrollment { program, .. }
             | RequirementKind::Verification { program, .. } => *program == self.program,
             _ => false,
@@ -921,7 +923,7 @@ impl<'a> Finder<'a> {
             if w == home {
                 return true;
             }
-            match catalog.workspaces[w.index()].parent {
+            match catalog.workspace(w).parent {
                 Some(parent) => w = parent,
                 None => return false,
             }
@@ -932,7 +934,7 @@ impl<'a> Finder<'a> {
             .collect();
         let actions = workspaces
             .iter()
-            .flat_map(|w| catalog.workspaces[w.index()].actions.iter().copied())
+            .flat_map(|w| catalog.workspace(*w).actions.iter().copied())
             .collect();
         Focus {
             home: Some(home),
@@ -1036,7 +1038,7 @@ impl<'a> Finder<'a> {
         let names: Vec<&str> = focus
             .workspaces
             .iter()
-            .map(|w| self.catalog.workspaces[w.index()].name.as_str())
+            .map(|w| self.catalog.workspace(*w).name.as_str())
             .collect();
         match names.len() {
             0 => format!("the {}'s workspaces stay", self.name()),
@@ -1063,8 +1065,7 @@ struct Focus {
 
 impl Focus {
     fn home_name<'c>(&self, catalog: &'c Catalog) -> Option<&'c str> {
-        self.home
-            .map(|home| catalog.workspaces[home.index()].name.as_str())
+        self.home.map(|home| catalog.workspace(home).name.as_str())
     }
 }
 
@@ -1129,7 +1130,7 @@ mod tests {
             let workspaces: Vec<&str> = focus
                 .workspaces
                 .iter()
-                .map(|w| catalog.workspaces[w.index()].id.as_str())
+                .map(|w| catalog.workspace(*w).id.as_str())
                 .collect();
             (
                 focus.home_name(catalog).map(str::to_owned),

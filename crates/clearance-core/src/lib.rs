@@ -27,7 +27,7 @@ pub mod vocabulary;
 pub mod workflow;
 
 pub use catalog::{Catalog, CatalogError};
-pub use decision::{Decision, DecisionView, Unmet, WorkspaceAccess, access, decide};
+pub use decision::{Decision, Unmet, WorkspaceAccess, access, decide};
 pub use diagnosis::{Diagnosis, Finding, FindingKind, Step, StepCode, diagnose};
 pub use journey::{Journey, JourneyError};
 pub use scenario::{Scenario, ScenarioError};

@@ -39,7 +39,7 @@ pub fn who_can_fix(catalog: &Catalog, fixed_by: &FixedBy) -> Option<String> {
     let roles: Vec<&str> = fixed_by
         .roles
         .iter()
-        .map(|r| catalog.roles[r.index()].name.as_str())
+        .map(|r| catalog.role(r).name.as_str())
         .collect();
     who_can_fix_named(&roles, fixed_by.primary_contact, fixed_by.support)
 }
@@ -65,7 +65,7 @@ pub fn who_can_fix_named(roles: &[&str], primary_contact: bool, support: bool) -
 pub fn role_names(catalog: &Catalog, roles: crate::catalog::Set<crate::catalog::RoleIx>) -> String {
     let names: Vec<&str> = roles
         .iter()
-        .map(|r| catalog.roles[r.index()].name.as_str())
+        .map(|r| catalog.role(r).name.as_str())
         .collect();
     join_or(&names)
 }

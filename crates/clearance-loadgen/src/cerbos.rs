@@ -51,7 +51,7 @@ pub fn policy(catalog: &Catalog) -> Value {
     let mut variables = Map::new();
     for action in &catalog.actions {
         for requirement in action.all_requirements.iter() {
-            let requirement = &catalog.requirements[requirement.index()];
+            let requirement = catalog.requirement(*requirement);
             variables
                 .entry(variable(&requirement.id))
                 .or_insert_with(|| Value::String(met(catalog, &requirement.kind)));
@@ -64,7 +64,7 @@ pub fn policy(catalog: &Catalog) -> Value {
             let ids: Vec<&str> = action
                 .all_requirements
                 .iter()
-                .map(|r| catalog.requirements[r.index()].id.as_str())
+                .map(|r| catalog.requirement(*r).id.as_str())
                 .collect();
             let mut rule = json!({
                 "name": rule_name(&action.id),
@@ -135,7 +135,7 @@ fn tenant_attr(catalog: &Catalog, tenant: &Tenant) -> Value {
             tenant
                 .agreements
                 .iter()
-                .map(|a| &catalog.agreements[a.index()].id)
+                .map(|a| &catalog.agreement(a).id)
                 .collect::<Vec<_>>()
         ),
     );
@@ -145,7 +145,7 @@ fn tenant_attr(catalog: &Catalog, tenant: &Tenant) -> Value {
             tenant
                 .profiles
                 .iter()
-                .map(|p| &catalog.profiles[p.index()].id)
+                .map(|p| &catalog.profile(p).id)
                 .collect::<Vec<_>>()
         ),
     );
@@ -160,7 +160,7 @@ fn tenant_attr(catalog: &Catalog, tenant: &Tenant) -> Value {
         .iter()
         .map(|record| {
             (
-                catalog.programs[record.program.index()].id.clone(),
+                catalog.program(record.program).id.clone(),
                 json!({
                     "enrollment": record.enrollment.as_str(),
                     "verification": record.verification.status.as_str(),
@@ -175,7 +175,7 @@ fn tenant_attr(catalog: &Catalog, tenant: &Tenant) -> Value {
         .iter()
         .map(|m| {
             (
-                catalog.offers[m.offer.index()].id.clone(),
+                catalog.offer(m.offer).id.clone(),
                 json!(m.expires_at.to_string()),
             )
         })
@@ -185,7 +185,7 @@ fn tenant_attr(catalog: &Catalog, tenant: &Tenant) -> Value {
 }
 
 fn role_ids(catalog: &Catalog, roles: Set<RoleIx>) -> impl Iterator<Item = &str> {
-    roles.iter().map(|r| catalog.roles[r.index()].id.as_str())
+    roles.iter().map(|r| catalog.role(r).id.as_str())
 }
 
 /// A CEL string literal (ids hold only `a-z0-9_.-`; quoted properly anyway).
@@ -203,8 +203,8 @@ fn list<'a>(items: impl Iterator<Item = &'a str>) -> String {
 /// request (`P` the principal, `R` the resource, `now()` the request's time).
 /// JSON numbers arrive in Cerbos as doubles, so numbers are compared as such.
 fn met(catalog: &Catalog, kind: &RequirementKind) -> String {
-    let program = |p: &ProgramIx| lit(&catalog.programs[p.index()].id);
-    let offer = |o: &clearance_core::catalog::OfferIx| lit(&catalog.offers[o.index()].id);
+    let program = |p: &ProgramIx| lit(&catalog.program(*p).id);
+    let offer = |o: &clearance_core::catalog::OfferIx| lit(&catalog.offer(*o).id);
     let any_role = |roles: Set<RoleIx>| {
         format!(
             "hasIntersection(P.attr.roles, {})",
@@ -229,14 +229,12 @@ fn met(catalog: &Catalog, kind: &RequirementKind) -> String {
             p = program(p),
             set = list(statuses.iter().map(|s| s.as_str())),
         ),
-        RequirementKind::Agreement(a) => format!(
-            "{} in R.attr.agreements",
-            lit(&catalog.agreements[a.index()].id)
-        ),
-        RequirementKind::Profile(p) => format!(
-            "{} in R.attr.profiles",
-            lit(&catalog.profiles[p.index()].id)
-        ),
+        RequirementKind::Agreement(a) => {
+            format!("{} in R.attr.agreements", lit(&catalog.agreement(*a).id))
+        }
+        RequirementKind::Profile(p) => {
+            format!("{} in R.attr.profiles", lit(&catalog.profile(*p).id))
+        }
         RequirementKind::CapabilityScoreAtLeast { min } => {
             format!("has(R.attr.capability_score) && R.attr.capability_score >= {min}.0")
         }
@@ -245,7 +243,7 @@ fn met(catalog: &Catalog, kind: &RequirementKind) -> String {
             o = offer(o),
         ),
         RequirementKind::MembershipInRenewalWindow(o) => {
-            let hours = u64::from(catalog.offers[o.index()].renewal_window_days) * 24;
+            let hours = u64::from(catalog.offer(*o).renewal_window_days) * 24;
             format!(
                 "{o} in R.attr.memberships && timestamp(R.attr.memberships[{o}]) - duration(\"{hours}h\") <= now() && now() < timestamp(R.attr.memberships[{o}])",
                 o = offer(o),
@@ -407,7 +405,7 @@ mod tests {
                 .unwrap_or_default();
             assert_eq!(all.len(), action.all_requirements.len(), "{}", action.id);
             for (entry, requirement) in all.iter().zip(action.all_requirements.iter()) {
-                let id = &catalog.requirements[requirement.index()].id;
+                let id = &catalog.requirement(*requirement).id;
                 let name = variable(id);
                 assert_eq!(entry["expr"], format!("V.{name}"));
                 assert!(variables.contains_key(&name), "{name}");
@@ -425,8 +423,8 @@ mod tests {
         let buy = catalog
             .action_ix("membership_offers.buy")
             .expect("the default catalog has Buy");
-        for requirement in catalog.actions[buy.index()].all_requirements.iter() {
-            let expr = met(catalog, &catalog.requirements[requirement.index()].kind);
+        for requirement in catalog.action(buy).all_requirements.iter() {
+            let expr = met(catalog, &catalog.requirement(*requirement).kind);
             assert!(
                 expr.contains("P.attr.roles") || expr.contains("R.attr."),
                 "{expr}"

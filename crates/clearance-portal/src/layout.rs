@@ -345,10 +345,9 @@ pub fn role_name(catalog: &Catalog, role: &str) -> String {
 
 /// An action's display name.
 pub fn action_name(catalog: &Catalog, action: &str) -> String {
-    catalog.action_ix(action).map_or_else(
-        || action.to_owned(),
-        |ix| catalog.actions[ix.index()].name.clone(),
-    )
+    catalog
+        .action_ix(action)
+        .map_or_else(|| action.to_owned(), |ix| catalog.action(ix).name.clone())
 }
 
 /// Every unmet criterion: why, who can fix it, and the next step with a link.
@@ -383,12 +382,7 @@ pub fn unmet_by_ids(catalog: &Catalog, ids: &[String]) -> Vec<UnmetView> {
                 .iter()
                 .find(|requirement| &requirement.id == id)
         })
-        .map(|requirement| {
-            UnmetView::from(clearance_core::decision::UnmetView::new(
-                catalog,
-                requirement,
-            ))
-        })
+        .map(|requirement| UnmetView::new(catalog, requirement))
         .collect()
 }
 

@@ -230,7 +230,7 @@ async fn tenant(
         .map_err(|error| ctx.fail(error))?;
     let mut programs = Vec::new();
     for record in &state.programs {
-        let program = &ctx.catalog().programs[record.program.index()];
+        let program = ctx.catalog().program(record.program);
         let view = service
             .verification(principal, &tenant, &program.id, None)
             .await

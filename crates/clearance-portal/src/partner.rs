@@ -210,7 +210,7 @@ impl PartnerCtx {
     }
 
     async fn check(&self, action: ActionIx, rev: Option<u64>) -> Result<CheckResult, ServiceError> {
-        let id = &self.catalog().actions[action.index()].id;
+        let id = &self.catalog().action(action).id;
         self.portal
             .service
             .check(self.principal(), &self.tenant, &self.user, id, rev)
@@ -650,7 +650,7 @@ async fn verification(
         .map_err(|error| ctx.fail(error))?;
     let mut summaries = Vec::new();
     for record in &state.programs {
-        let program = &ctx.catalog().programs[record.program.index()];
+        let program = ctx.catalog().program(record.program);
         let view = ctx
             .portal
             .service
@@ -827,7 +827,7 @@ async fn membership(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                 ul class="plain" {
                     @for held in &state.memberships {
                         li {
-                            (ctx.catalog().offers[held.offer.index()].name) " "
+                            (ctx.catalog().offer(held.offer).name) " "
                             @if held.expires_at > now { (badge(Tone::Good, "Active")) } @else { (badge(Tone::Bad, "Expired")) }
                             " until " (when(&held.expires_at.to_string()))
                         }
@@ -1019,7 +1019,7 @@ async fn change_roles(
     let held: Vec<String> = current
         .roles
         .iter()
-        .map(|role| catalog.roles[role.index()].id.clone())
+        .map(|role| catalog.role(role).id.clone())
         .collect();
     let wanted: Vec<String> = form.all("role").into_iter().map(str::to_owned).collect();
     let grant: Vec<String> = wanted
@@ -1155,7 +1155,7 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
                     select id="program" name="program" {
                         option value="" { "None" }
                         @for record in &state.programs {
-                            @let program = &catalog.programs[record.program.index()];
+                            @let program = catalog.program(record.program);
                             option value=(program.id) { (program.name) }
                         }
                     }

@@ -1,19 +1,30 @@
-//! The service's answers as plain data: what the HTTP API sends as JSON (with
-//! their OpenAPI schemas) and what the portal renders.
+//! The one view layer: the service's answers as plain data, what the HTTP API
+//! sends as JSON (with their OpenAPI schemas), what the portal renders and what
+//! the CLI prints with `--json`. One type per concept, each made from the
+//! core's domain types by one constructor.
 //!
 //! Everything here is owned strings and numbers, resolved from catalog indices
 //! to stable ids, so a caller needs neither the catalog nor the core's types.
 
-use clearance_core::Catalog;
-use clearance_core::catalog::{FixedBy, RoleIx, Set};
+use clearance_core::catalog::{FixedBy, NextStepRef, Requirement, RoleIx, Set};
+use clearance_core::decision::WorkspaceAccess;
 use clearance_core::diagnosis::{
     Appeals, AppellantStanding, Diagnosis, EnrollmentGap, Finding, FindingKind, SignInReason,
     SlaClock, SupportReason, VerificationReview,
 };
+use clearance_core::{Catalog, Decision};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+mod catalog;
+
+pub use catalog::{
+    CatalogActionView, CatalogGateView, CatalogItemView, CatalogOfferView, CatalogProgramView,
+    CatalogRequirementView, CatalogVettingView, CatalogView, CatalogWorkspaceView,
+};
+
 /// The answer to one check: may this user take this action now, and if not, why.
+/// `clearance check --json` prints this same shape.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CheckResult {
     /// The action id (`membership_offers.buy`).
@@ -477,51 +488,74 @@ pub struct SweepReport {
 }
 
 impl CheckResult {
-    /// The wire form of a core decision (the core's [`DecisionView`] made owned).
-    ///
-    /// [`DecisionView`]: clearance_core::decision::DecisionView
-    pub fn from_decision(
-        catalog: &clearance_core::Catalog,
-        decision: &clearance_core::Decision<'_>,
-    ) -> CheckResult {
-        CheckResult::from(clearance_core::decision::DecisionView::new(
-            catalog, decision,
-        ))
-    }
-}
-
-impl From<clearance_core::decision::DecisionView<'_>> for CheckResult {
-    fn from(view: clearance_core::decision::DecisionView<'_>) -> Self {
+    /// The wire form of a core decision, made with the catalog it was decided on.
+    pub fn from_decision(catalog: &Catalog, decision: &Decision<'_>) -> CheckResult {
         CheckResult {
-            action: view.action.into_owned(),
-            allowed: view.allowed,
-            unmet: view.unmet.into_iter().map(UnmetView::from).collect(),
+            action: decision.action.id.clone(),
+            allowed: decision.allowed(),
+            unmet: decision
+                .unmet
+                .iter()
+                .map(|unmet| UnmetView::new(catalog, unmet.requirement))
+                .collect(),
         }
     }
 }
 
-impl From<clearance_core::decision::UnmetView<'_>> for UnmetView {
-    fn from(view: clearance_core::decision::UnmetView<'_>) -> Self {
+impl UnmetView {
+    /// The wire form of one requirement not met: its id, kind, reason, who
+    /// can fix it and the next step.
+    pub fn new(catalog: &Catalog, requirement: &Requirement) -> Self {
         UnmetView {
-            requirement: view.requirement.into_owned(),
-            kind: view.kind.into_owned(),
-            reason: view.reason.into_owned(),
-            fixed_by: FixedByView {
-                roles: view
-                    .fixed_by
-                    .roles
-                    .into_iter()
-                    .map(|role| role.into_owned())
-                    .collect(),
-                primary_contact: view.fixed_by.primary_contact,
-                support: view.fixed_by.support,
-            },
-            next_step: NextStepView {
-                code: view.next_step.code.into_owned(),
-                page: view.next_step.page.into_owned(),
-            },
+            requirement: requirement.id.clone(),
+            kind: requirement.kind.name().to_owned(),
+            reason: requirement.reason.clone(),
+            fixed_by: FixedByView::new(catalog, &requirement.fixed_by),
+            next_step: NextStepView::from(&requirement.next_step),
         }
     }
+}
+
+impl FixedByView {
+    /// Who can fix a requirement, its roles as ids in catalog order.
+    pub fn new(catalog: &Catalog, fixed_by: &FixedBy) -> Self {
+        FixedByView {
+            roles: role_ids(catalog, fixed_by.roles),
+            primary_contact: fixed_by.primary_contact,
+            support: fixed_by.support,
+        }
+    }
+}
+
+impl From<&NextStepRef> for NextStepView {
+    fn from(step: &NextStepRef) -> Self {
+        NextStepView {
+            code: step.code.clone(),
+            page: step.page.clone(),
+        }
+    }
+}
+
+impl WorkspaceView {
+    /// The wire form of one workspace's access for a user.
+    pub fn new(catalog: &Catalog, access: &WorkspaceAccess<'_>) -> Self {
+        WorkspaceView {
+            workspace: access.workspace.id.clone(),
+            name: access.workspace.name.clone(),
+            page: access.workspace.page.clone(),
+            open: access.open(),
+            actions: access
+                .actions
+                .iter()
+                .map(|decision| CheckResult::from_decision(catalog, decision))
+                .collect(),
+        }
+    }
+}
+
+/// The ids of a set of roles, in catalog order.
+fn role_ids(catalog: &Catalog, roles: Set<RoleIx>) -> Vec<String> {
+    roles.iter().map(|r| catalog.role(r).id.clone()).collect()
 }
 
 impl DiagnosisView {
@@ -549,10 +583,9 @@ impl DiagnosisView {
 impl FindingView {
     /// The view of one finding, its indices resolved to `catalog`'s ids.
     pub fn new(catalog: &Catalog, finding: &Finding) -> Self {
-        let ids = Ids(catalog);
         let mut view = FindingView {
             code: finding.code().as_str().to_owned(),
-            program: catalog.programs[finding.program.index()].id.clone(),
+            program: catalog.program(finding.program).id.clone(),
             ..FindingView::default()
         };
         let situation = |code: &str| Some(code.to_owned());
@@ -564,20 +597,22 @@ impl FindingView {
             } => {
                 view.enrollment_status = Some(enrollment.as_str().to_owned());
                 view.verification_status = Some(verification.as_str().to_owned());
-                view.fixed_by = legal_info_blocked.as_ref().map(|f| ids.fixed_by(f));
+                view.fixed_by = legal_info_blocked
+                    .as_ref()
+                    .map(|f| FixedByView::new(catalog, f));
             }
             FindingKind::VerifyEnrollment { gap, enrollers } => {
                 view.situation = situation(match gap {
                     EnrollmentGap::NoRecord => "no_record",
                     EnrollmentGap::Closed => "closed",
                 });
-                view.fixed_by = Some(ids.fixed_by(enrollers));
+                view.fixed_by = Some(FixedByView::new(catalog, enrollers));
             }
             FindingKind::ReviewVerificationSummary { review } => match review {
                 VerificationReview::NotSubmitted { enrollers } => {
                     view.situation = situation("not_submitted");
                     view.verification_status = Some("not_started".to_owned());
-                    view.fixed_by = Some(ids.fixed_by(enrollers));
+                    view.fixed_by = Some(FixedByView::new(catalog, enrollers));
                 }
                 VerificationReview::Waiting {
                     status,
@@ -620,11 +655,11 @@ impl FindingView {
                 view.banner = Some(true);
                 view.reviewer_reason = reason.clone();
                 view.documents_requested = documents_requested.clone();
-                view.appeals = Some(ids.appeals(appeals));
+                view.appeals = Some(AppealsView::new(catalog, appeals));
             }
             FindingKind::SubmitAppeal { appeals } => {
                 view.verification_status = Some("rejected".to_owned());
-                view.appeals = Some(ids.appeals(appeals));
+                view.appeals = Some(AppealsView::new(catalog, appeals));
             }
             FindingKind::ContactSupport { reason } => match reason {
                 SupportReason::PastSla {
@@ -667,9 +702,9 @@ impl FindingView {
             } => {
                 view.agreements = agreements
                     .iter()
-                    .map(|a| catalog.agreements[a.index()].id.clone())
+                    .map(|a| catalog.agreement(a).id.clone())
                     .collect();
-                view.fixed_by = Some(ids.fixed_by(fixed_by));
+                view.fixed_by = Some(FixedByView::new(catalog, fixed_by));
             }
             FindingKind::CompleteProfile {
                 profiles,
@@ -678,13 +713,13 @@ impl FindingView {
             } => {
                 view.profiles = profiles
                     .iter()
-                    .map(|p| catalog.profiles[p.index()].id.clone())
+                    .map(|p| catalog.profile(p).id.clone())
                     .collect();
                 view.actions = actions
                     .iter()
-                    .map(|a| catalog.actions[a.index()].id.clone())
+                    .map(|a| catalog.action(*a).id.clone())
                     .collect();
-                view.fixed_by = Some(ids.fixed_by(fixed_by));
+                view.fixed_by = Some(FixedByView::new(catalog, fixed_by));
             }
             FindingKind::AssignRole {
                 requirement,
@@ -692,10 +727,10 @@ impl FindingView {
                 workspace,
                 fixed_by,
             } => {
-                view.requirement = Some(catalog.requirements[requirement.index()].id.clone());
-                view.roles = ids.roles(*roles);
-                view.workspace = Some(catalog.workspaces[workspace.index()].id.clone());
-                view.fixed_by = Some(ids.fixed_by(fixed_by));
+                view.requirement = Some(catalog.requirement(*requirement).id.clone());
+                view.roles = role_ids(catalog, *roles);
+                view.workspace = Some(catalog.workspace(*workspace).id.clone());
+                view.fixed_by = Some(FixedByView::new(catalog, fixed_by));
             }
             FindingKind::SignInAgain {
                 reason,
@@ -706,18 +741,18 @@ impl FindingView {
                     SignInReason::AfterRoleAssigned => "after_role_assigned",
                     SignInReason::AccessRestored => "access_restored",
                 });
-                view.workspace = home.map(|w| catalog.workspaces[w.index()].id.clone());
+                view.workspace = home.map(|w| catalog.workspace(w).id.clone());
                 view.support_case = closable_case.clone();
             }
             FindingKind::ExplainDisabledPurchase { disabled } => {
                 view.disabled = disabled
                     .iter()
                     .map(|purchase| DisabledPurchaseView {
-                        action: catalog.actions[purchase.action.index()].id.clone(),
+                        action: catalog.action(purchase.action).id.clone(),
                         unmet: purchase
                             .unmet
                             .iter()
-                            .map(|r| catalog.requirements[r.index()].id.clone())
+                            .map(|r| catalog.requirement(*r).id.clone())
                             .collect(),
                     })
                     .collect();
@@ -733,33 +768,16 @@ impl FindingView {
     }
 }
 
-/// Catalog indices to ids, for the finding views.
-struct Ids<'c>(&'c Catalog);
-
-impl Ids<'_> {
-    fn roles(&self, roles: Set<RoleIx>) -> Vec<String> {
-        roles
-            .iter()
-            .map(|r| self.0.roles[r.index()].id.clone())
-            .collect()
-    }
-
-    fn fixed_by(&self, fixed_by: &FixedBy) -> FixedByView {
-        FixedByView {
-            roles: self.roles(fixed_by.roles),
-            primary_contact: fixed_by.primary_contact,
-            support: fixed_by.support,
-        }
-    }
-
-    fn appeals(&self, appeals: &Appeals) -> AppealsView {
+impl AppealsView {
+    /// A program's appeals, the appellants' roles as ids.
+    pub fn new(catalog: &Catalog, appeals: &Appeals) -> Self {
         let who = &appeals.appellants;
         AppealsView {
             used: appeals.used,
             left: appeals.left,
             max: appeals.max,
             primary_contact: who.primary_contact.clone(),
-            roles: self.roles(who.roles),
+            roles: role_ids(catalog, who.roles),
             user_may_appeal: match who.user {
                 AppellantStanding::PrimaryContact => "primary_contact",
                 AppellantStanding::HoldsRoles(_) => "holds_roles",

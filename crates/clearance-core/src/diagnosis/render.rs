@@ -69,7 +69,7 @@ pub fn render(catalog: &Catalog, user: &str, finding: &Finding) -> String {
         } => format!(
             "{user} needs the {} role to open {}.{}",
             role_names(catalog, *roles),
-            catalog.workspaces[workspace.index()].name,
+            catalog.workspace(*workspace).name,
             can_do(catalog, fixed_by, "assign it in User management")
         ),
         FindingKind::SignInAgain {
@@ -84,7 +84,7 @@ pub fn render(catalog: &Catalog, user: &str, finding: &Finding) -> String {
                     let reasons: Vec<&str> = purchase
                         .unmet
                         .iter()
-                        .map(|r| catalog.requirements[r.index()].reason.as_str())
+                        .map(|r| catalog.requirement(*r).reason.as_str())
                         .collect();
                     format!(
                         "{} is disabled: {}",
@@ -102,11 +102,11 @@ pub fn render(catalog: &Catalog, user: &str, finding: &Finding) -> String {
 }
 
 fn program_name(catalog: &Catalog, program: ProgramIx) -> &str {
-    &catalog.programs[program.index()].name
+    &catalog.program(program).name
 }
 
 fn action_name(catalog: &Catalog, action: ActionIx) -> &str {
-    &catalog.actions[action.index()].name
+    &catalog.action(action).name
 }
 
 /// " A Global Admin can {what}." or nothing when nobody is named.
@@ -318,7 +318,7 @@ fn accept_agreement(
 ) -> String {
     let names: Vec<&str> = agreements
         .iter()
-        .map(|a| catalog.agreements[a.index()].name.as_str())
+        .map(|a| catalog.agreement(a).name.as_str())
         .collect();
     format!(
         "Accept the {} in Account settings → Legal Info; the {} requires it.{}",
@@ -336,7 +336,7 @@ fn complete_profile(
 ) -> String {
     let names: Vec<&str> = profiles
         .iter()
-        .map(|p| catalog.profiles[p.index()].name.as_str())
+        .map(|p| catalog.profile(p).name.as_str())
         .collect();
     let held_back: Vec<&str> = actions.iter().map(|&a| action_name(catalog, a)).collect();
     format!(
@@ -356,7 +356,7 @@ fn sign_in_again(
     closable_case: Option<&str>,
 ) -> String {
     let home_name = home
-        .map(|w| catalog.workspaces[w.index()].name.as_str())
+        .map(|w| catalog.workspace(w).name.as_str())
         .unwrap_or("the program's workspaces");
     let when = match reason {
         SignInReason::AfterRoleAssigned => "Once the role is assigned, sign",

@@ -475,7 +475,7 @@ impl<'a> Check<'a> {
             Command::BuyMembership { offer } => {
                 let ix = self.offer(offer)?;
                 self.partner_only()?;
-                self.offered(offer, "bought", self.catalog.offers[ix.index()].buy)?;
+                self.offered(offer, "bought", self.catalog.offer(ix).buy)?;
                 // The catalog's action may not check it; one active membership
                 // per offer holds whatever the catalog says.
                 if let Some(membership) = self.tenant.membership(ix)
@@ -494,7 +494,7 @@ impl<'a> Check<'a> {
             Command::RenewMembership { offer } => {
                 let ix = self.offer(offer)?;
                 self.partner_only()?;
-                self.offered(offer, "renewed", self.catalog.offers[ix.index()].renew)?;
+                self.offered(offer, "renewed", self.catalog.offer(ix).renew)?;
                 let membership =
                     self.tenant
                         .membership(ix)
@@ -652,7 +652,7 @@ impl<'a> Check<'a> {
         record: &ProgramRecord,
         why: &str,
     ) -> Vec<Event> {
-        let name = &self.catalog.programs[ix.index()].name;
+        let name = &self.catalog.program(ix).name;
         let case = self.next_case_id();
         vec![
             Event::CaseOpened {
@@ -711,7 +711,7 @@ impl<'a> Check<'a> {
                 command: self.command,
                 roles: roles
                     .iter()
-                    .map(|r| self.catalog.roles[r.index()].id.clone())
+                    .map(|r| self.catalog.role(r).id.clone())
                     .collect(),
             }),
         }
@@ -815,9 +815,9 @@ impl<'a> Check<'a> {
                 })
             }
             (Who::Support, Gate::Action(ix)) => {
-                let action = &self.catalog.actions[ix.index()];
+                let action = self.catalog.action(ix);
                 for requirement in &action.all_requirements {
-                    let requirement = &self.catalog.requirements[requirement.index()];
+                    let requirement = self.catalog.requirement(*requirement);
                     if let RequirementKind::Verification { program, statuses } = &requirement.kind {
                         let status = self.tenant.program(*program).map(|p| p.verification.status);
                         if !status.is_some_and(|s| statuses.contains(&s)) {
@@ -832,7 +832,7 @@ impl<'a> Check<'a> {
 
     fn frozen(&self, program: ProgramIx, unmet: Vec<String>) -> WorkflowError {
         WorkflowError::RolesFrozen {
-            program: self.catalog.programs[program.index()].id.clone(),
+            program: self.catalog.program(program).id.clone(),
             status: self.tenant.program(program).map(|p| p.verification.status),
             unmet,
         }
@@ -840,7 +840,7 @@ impl<'a> Check<'a> {
 
     /// `from` plus the offer's term.
     fn term_after(&self, offer: OfferIx, from: Timestamp) -> Result<Timestamp> {
-        let days = self.catalog.offers[offer.index()].term_days;
+        let days = self.catalog.offer(offer).term_days;
         from.checked_add(SignedDuration::from_hours(i64::from(days) * 24))
             .map_err(|_| WorkflowError::InvalidInput {
                 field: "offer",
@@ -856,9 +856,7 @@ fn concerns(catalog: &Catalog, kind: &RequirementKind) -> Option<ProgramIx> {
         | RequirementKind::Verification { program, .. }
         | RequirementKind::AppealsLeft(program) => Some(*program),
         RequirementKind::NoActiveMembership(offer)
-        | RequirementKind::MembershipInRenewalWindow(offer) => {
-            Some(catalog.offers[offer.index()].program)
-        }
+        | RequirementKind::MembershipInRenewalWindow(offer) => Some(catalog.offer(*offer).program),
         RequirementKind::AnyRole(_)
         | RequirementKind::Agreement(_)
         | RequirementKind::Profile(_)

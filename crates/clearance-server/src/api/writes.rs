@@ -132,12 +132,7 @@ fn refusal(service: &crate::Service, error: ServiceError) -> ApiError {
     let unmet = unmet
         .iter()
         .filter_map(|id| catalog.requirement_ix(id))
-        .map(|ix| {
-            UnmetView::from(clearance_core::decision::UnmetView::new(
-                catalog,
-                &catalog.requirements[ix.index()],
-            ))
-        })
+        .map(|ix| UnmetView::new(catalog, catalog.requirement(ix)))
         .collect();
     let mut api = ApiError::from(error);
     api.detail.unmet = unmet;

@@ -76,17 +76,7 @@ impl Service {
         let user = self.subject_user(principal, &state, user)?;
         let workspaces = decision::access(self.catalog(), &state, user, Timestamp::now())
             .iter()
-            .map(|workspace| WorkspaceView {
-                workspace: workspace.workspace.id.clone(),
-                name: workspace.workspace.name.clone(),
-                page: workspace.workspace.page.clone(),
-                open: workspace.open(),
-                actions: workspace
-                    .actions
-                    .iter()
-                    .map(|decision| CheckResult::from_decision(self.catalog(), decision))
-                    .collect(),
-            })
+            .map(|workspace| WorkspaceView::new(self.catalog(), workspace))
             .collect();
         Ok(AccessView {
             tenant: state.id.clone(),
@@ -155,7 +145,7 @@ impl Service {
                 .memberships
                 .iter()
                 .map(|membership| MembershipView {
-                    offer: catalog.offers[membership.offer.index()].id.clone(),
+                    offer: catalog.offer(membership.offer).id.clone(),
                     expires_at: membership.expires_at.to_string(),
                 })
                 .collect(),
@@ -235,7 +225,7 @@ impl Service {
                 roles: user
                     .roles
                     .iter()
-                    .map(|role| self.catalog().roles[role.index()].id.clone())
+                    .map(|role| self.catalog().role(role).id.clone())
                     .collect(),
                 primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
             })
@@ -399,7 +389,7 @@ impl Service {
                     });
                     Some(QueueEntry {
                         tenant: state.id.clone(),
-                        program: catalog.programs[record.program.index()].id.clone(),
+                        program: catalog.program(record.program).id.clone(),
                         status: verification.status.as_str().to_owned(),
                         business_days_elapsed: sla.map_or(0, |sla| sla.elapsed),
                         sla_due: sla.map(|sla| sla.due.to_string()),
@@ -460,7 +450,7 @@ fn case_view(catalog: &Catalog, tenant: &str, case: &SupportCase) -> CaseView {
         subject: case.subject.clone(),
         program: case
             .program
-            .map(|program| catalog.programs[program.index()].id.clone()),
+            .map(|program| catalog.program(program).id.clone()),
         opened_by: case.opened_by.clone(),
         opened_at: case.opened_at.to_string(),
         status: match case.status {

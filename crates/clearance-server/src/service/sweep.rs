@@ -25,7 +25,7 @@ impl Service {
                     .map(|record| {
                         (
                             state.id.clone(),
-                            self.catalog().programs[record.program.index()].id.clone(),
+                            self.catalog().program(record.program).id.clone(),
                         )
                     })
                     .collect::<Vec<_>>()

@@ -120,14 +120,27 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<LegalInfoView, ServiceError> {
         self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.legal_info)?;
+        self.gate(principal, &state, self.catalog().gates.legal_info, now)?;
         let catalog = self.catalog();
+        let afford = |command: Command| self.afford(principal, &state, &command, now);
         Ok(LegalInfoView {
             tenant: state.id.clone(),
             country: state.country.clone(),
             primary_contact: state.primary_contact.clone(),
-            programs: program_infos(catalog, &state, false),
+            programs: program_infos(catalog, &state, false)
+                .into_iter()
+                .map(|info| LegalProgramView {
+                    enroll: afford(Command::Enroll {
+                        program: info.program.clone(),
+                    }),
+                    submit: afford(Command::SubmitVerification {
+                        program: info.program.clone(),
+                    }),
+                    info,
+                })
+                .collect(),
             agreements: catalog
                 .agreements
                 .iter()
@@ -137,17 +150,27 @@ impl Service {
                     accepted: catalog
                         .agreement_ix(&agreement.id)
                         .is_some_and(|ix| state.agreements.contains(ix)),
+                    accept: afford(Command::AcceptAgreement {
+                        agreement: agreement.id.clone(),
+                    }),
                 })
                 .collect(),
             profiles: catalog
                 .profiles
                 .iter()
-                .map(|profile| ProfileView {
-                    profile: profile.id.clone(),
-                    name: profile.name.clone(),
-                    complete: catalog
+                .map(|profile| {
+                    let complete = catalog
                         .profile_ix(&profile.id)
-                        .is_some_and(|ix| state.profiles.contains(ix)),
+                        .is_some_and(|ix| state.profiles.contains(ix));
+                    ProfileView {
+                        profile: profile.id.clone(),
+                        name: profile.name.clone(),
+                        complete,
+                        update: afford(Command::UpdateProfile {
+                            profile: profile.id.clone(),
+                            complete: !complete,
+                        }),
+                    }
                 })
                 .collect(),
             capability_score: state.capability_score,
@@ -171,10 +194,11 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<VerificationView, ServiceError> {
         self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.verification)?;
-        let catalog = self.catalog();
-        let program_ix = catalog
+        self.gate(principal, &state, self.catalog().gates.verification, now)?;
+        let program_ix = self
+            .catalog()
             .program_ix(program)
             .ok_or_else(|| ServiceError::NotFound {
                 what: "program",
@@ -186,12 +210,44 @@ impl Service {
                 what: "enrollment",
                 id: program.to_owned(),
             })?;
+        Ok(self.verification_view(principal, &state, record, now))
+    }
+
+    /// The verification summary of every program the tenant is enrolled in,
+    /// in the order it enrolled (gated as [`Service::verification`]).
+    pub async fn verifications(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<VerificationView>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, self.catalog().gates.verification, now)?;
+        Ok(state
+            .programs
+            .iter()
+            .map(|record| self.verification_view(principal, &state, record, now))
+            .collect())
+    }
+
+    fn verification_view(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        record: &ProgramRecord,
+        now: Timestamp,
+    ) -> VerificationView {
+        let catalog = self.catalog();
+        let program = &catalog.programs[record.program.index()];
         let verification = &record.verification;
-        let sla = self.sla(verification, Timestamp::now());
+        let sla = self.sla(verification, now);
         let max = catalog.vetting.max_appeals;
-        Ok(VerificationView {
+        VerificationView {
             tenant: state.id.clone(),
-            program: program.to_owned(),
+            program: program.id.clone(),
+            name: program.name.clone(),
             enrollment: record.enrollment.as_str().to_owned(),
             status: verification.status.as_str().to_owned(),
             reason: verification.reason.clone(),
@@ -214,7 +270,8 @@ impl Service {
                     at: appeal.at.to_string(),
                 })
                 .collect(),
-        })
+            actions: self.verification_actions(principal, state, &program.id, now),
+        }
     }
 
     /// The tenant's users and their roles (gated by the catalog's `view_users` gate for partners).
@@ -223,23 +280,28 @@ impl Service {
         principal: &Principal,
         tenant: &str,
         min_revision: Option<u64>,
-    ) -> Result<Vec<UserView>, ServiceError> {
+    ) -> Result<UsersView, ServiceError> {
         self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_users)?;
-        Ok(state
-            .users
-            .iter()
-            .map(|user| UserView {
-                id: user.id.clone(),
-                roles: user
-                    .roles
-                    .iter()
-                    .map(|role| self.catalog().roles[role.index()].id.clone())
-                    .collect(),
-                primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
-            })
-            .collect())
+        self.gate(principal, &state, self.catalog().gates.view_users, now)?;
+        Ok(UsersView {
+            users: state
+                .users
+                .iter()
+                .map(|user| UserView {
+                    id: user.id.clone(),
+                    roles: user
+                        .roles
+                        .iter()
+                        .map(|role| self.catalog().roles[role.index()].id.clone())
+                        .collect(),
+                    primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
+                    change_roles: self.change_roles_affordance(principal, &state, &user.id, now),
+                })
+                .collect(),
+            add_user: self.add_user_affordance(principal, &state, now),
+        })
     }
 
     /// The tenant's support cases (gated by the catalog's `view_cases` gate for partners).
@@ -250,12 +312,164 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<Vec<CaseView>, ServiceError> {
         self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_cases)?;
-        Ok(state
+        self.gate(principal, &state, self.catalog().gates.view_cases, now)?;
+        Ok(self.case_views(principal, &state, now))
+    }
+
+    /// The support page: the tenant's cases (gated as [`Service::cases`]),
+    /// the programs a new case may concern, and "Open case".
+    pub async fn support(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<SupportView, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, self.catalog().gates.view_cases, now)?;
+        let text = || "dry run".to_owned();
+        Ok(SupportView {
+            cases: self.case_views(principal, &state, now),
+            programs: state
+                .programs
+                .iter()
+                .map(|record| {
+                    let program = &self.catalog().programs[record.program.index()];
+                    ProgramInfoView {
+                        program: program.id.clone(),
+                        name: program.name.clone(),
+                        enrolled: true,
+                        enrollment: Some(record.enrollment.as_str().to_owned()),
+                        verification: Some(record.verification.status.as_str().to_owned()),
+                    }
+                })
+                .collect(),
+            open_case: self.afford(
+                principal,
+                &state,
+                &Command::OpenCase {
+                    subject: text(),
+                    program: None,
+                    body: text(),
+                },
+                now,
+            ),
+        })
+    }
+
+    fn case_views(&self, principal: &Principal, state: &Tenant, now: Timestamp) -> Vec<CaseView> {
+        state
             .cases
             .iter()
-            .map(|case| case_view(self.catalog(), &state.id, case))
+            .map(|case| self.case_view(principal, state, case, now))
+            .collect()
+    }
+
+    fn case_view(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        case: &SupportCase,
+        now: Timestamp,
+    ) -> CaseView {
+        let catalog = self.catalog();
+        CaseView {
+            tenant: state.id.clone(),
+            id: case.id.clone(),
+            subject: case.subject.clone(),
+            program: case
+                .program
+                .map(|program| catalog.programs[program.index()].id.clone()),
+            opened_by: case.opened_by.clone(),
+            opened_at: case.opened_at.to_string(),
+            status: match case.status {
+                CaseStatus::Open => "open",
+                CaseStatus::Resolved => "resolved",
+            }
+            .to_owned(),
+            comments: case
+                .comments
+                .iter()
+                .map(|comment| CommentView {
+                    by: comment.by.clone(),
+                    at: comment.at.to_string(),
+                    body: comment.body.clone(),
+                })
+                .collect(),
+            resolution: case.resolution.clone(),
+            actions: self.case_actions(principal, state, &case.id, now),
+        }
+    }
+
+    /// The memberships the tenant holds (gated by the catalog's
+    /// `membership_page` gate for partners).
+    pub async fn memberships(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<HeldMembershipView>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, self.catalog().gates.membership_page, now)?;
+        Ok(state
+            .memberships
+            .iter()
+            .map(|held| {
+                let offer = &self.catalog().offers[held.offer.index()];
+                HeldMembershipView {
+                    offer: offer.id.clone(),
+                    name: offer.name.clone(),
+                    expires_at: held.expires_at.to_string(),
+                    active: held.expires_at > now,
+                }
+            })
+            .collect())
+    }
+
+    /// Every membership offer of the catalog with its Buy and Renew buttons
+    /// (gated by the catalog's `offers_page` gate for partners).
+    pub async fn offers(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<OfferView>, ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, self.catalog().gates.offers_page, now)?;
+        // An action the catalog turned off has no button.
+        let button = |gate: Gate, command: Command| {
+            gate.action()
+                .map(|_| self.afford(principal, &state, &command, now))
+        };
+        Ok(self
+            .catalog()
+            .offers
+            .iter()
+            .map(|offer| OfferView {
+                offer: offer.id.clone(),
+                name: offer.name.clone(),
+                term_days: offer.term_days,
+                renewal_window_days: offer.renewal_window_days,
+                buy: button(
+                    offer.buy,
+                    Command::BuyMembership {
+                        offer: offer.id.clone(),
+                    },
+                ),
+                renew: button(
+                    offer.renew,
+                    Command::RenewMembership {
+                        offer: offer.id.clone(),
+                    },
+                ),
+            })
             .collect())
     }
 
@@ -287,7 +501,7 @@ impl Service {
         limit: u32,
     ) -> Result<EventPage, ServiceError> {
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.audit_trail)?;
+        self.gate(principal, &state, self.catalog().gates.audit_trail, Timestamp::now())?;
         if limit == 0 || limit > MAX_EVENT_PAGE {
             return Err(ServiceError::invalid(
                 "limit",
@@ -344,13 +558,14 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<TenantSummary, ServiceError> {
         let state = self.tenant(principal, tenant, min_revision).await?;
-        self.gate(principal, &state, self.catalog().gates.tenant_summary)?;
+        self.gate(principal, &state, self.catalog().gates.tenant_summary, Timestamp::now())?;
         Ok(summary(self.catalog(), &state))
     }
 
     /// Every support case across tenants (staff only); open ones first, oldest first.
     pub fn all_cases(&self, principal: &Principal) -> Result<Vec<CaseView>, ServiceError> {
         require_staff(principal)?;
+        let now = Timestamp::now();
         let mut cases: Vec<(bool, Timestamp, CaseView)> = self
             .all_tenants()
             .iter()
@@ -359,7 +574,7 @@ impl Service {
                     (
                         case.status != CaseStatus::Open,
                         case.opened_at,
-                        case_view(self.catalog(), &state.id, case),
+                        self.case_view(principal, state, case, now),
                     )
                 })
             })
@@ -450,33 +665,5 @@ fn summary(catalog: &Catalog, state: &Tenant) -> TenantSummary {
         primary_contact: state.primary_contact.clone(),
         version: state.version,
         programs: program_infos(catalog, state, true),
-    }
-}
-
-fn case_view(catalog: &Catalog, tenant: &str, case: &SupportCase) -> CaseView {
-    CaseView {
-        tenant: tenant.to_owned(),
-        id: case.id.clone(),
-        subject: case.subject.clone(),
-        program: case
-            .program
-            .map(|program| catalog.programs[program.index()].id.clone()),
-        opened_by: case.opened_by.clone(),
-        opened_at: case.opened_at.to_string(),
-        status: match case.status {
-            CaseStatus::Open => "open",
-            CaseStatus::Resolved => "resolved",
-        }
-        .to_owned(),
-        comments: case
-            .comments
-            .iter()
-            .map(|comment| CommentView {
-                by: comment.by.clone(),
-                at: comment.at.to_string(),
-                body: comment.body.clone(),
-            })
-            .collect(),
-        resolution: case.resolution.clone(),
     }
 }

@@ -1,6 +1,18 @@
-// ---- diagnosis ------------------------------------------------------------------------------
+//! The diagnosis page: the root cause and the next supported steps, each
+//! with a link to the page where it is taken.
 
-async fn diagnosis(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
+use axum::extract::Query;
+use axum::response::Response;
+use maud::html;
+
+use super::{PageQuery, PartnerCtx};
+use crate::form::FormPage;
+use crate::layout::{self, Tone, badge, humanize, step_label, step_page};
+
+pub(super) async fn diagnosis(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
     let diagnosis = ctx
         .portal
         .service
@@ -37,4 +49,3 @@ async fn diagnosis(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Re
     };
     Ok(ctx.page("Diagnosis", None, body))
 }
-

@@ -1,6 +1,19 @@
-// ---- home and explanations ------------------------------------------------------
+//! The home page (where things stand, the workspace tiles), "Why is it
+//! locked?", and any catalog workspace page without a page of its own.
 
-async fn home(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use clearance_server::views::{CheckResult, UnmetView, WorkspaceView};
+use maud::{Markup, html};
+
+use super::{PageQuery, PartnerCtx};
+use crate::form::FormPage;
+use crate::layout::{self, Tone, action_name, badge, done_notice, unmet_list};
+
+pub(super) async fn home(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
     let access = ctx
         .portal
         .service
@@ -54,10 +67,8 @@ async fn home(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respons
 }
 
 /// A workspace's unmet criteria across its actions, each once, in order.
-fn workspace_unmet(
-    workspace: &clearance_server::views::WorkspaceView,
-) -> Vec<&clearance_server::views::UnmetView> {
-    let mut seen: Vec<&clearance_server::views::UnmetView> = Vec::new();
+fn workspace_unmet(workspace: &WorkspaceView) -> Vec<&UnmetView> {
+    let mut seen: Vec<&UnmetView> = Vec::new();
     for action in &workspace.actions {
         for unmet in &action.unmet {
             if !seen
@@ -71,7 +82,7 @@ fn workspace_unmet(
     seen
 }
 
-async fn why(
+pub(super) async fn why(
     ctx: PartnerCtx,
     Path((_, workspace)): Path<(String, String)>,
 ) -> Result<Response, Response> {
@@ -116,7 +127,7 @@ fn actions_explained(ctx: &PartnerCtx, actions: &[CheckResult]) -> Markup {
 }
 
 /// Any catalog workspace page without a page of its own: its actions, open or not.
-async fn workspace_page(
+pub(super) async fn workspace_page(
     ctx: PartnerCtx,
     Path((_, page)): Path<(String, String)>,
 ) -> Result<Response, Response> {
@@ -140,4 +151,3 @@ async fn workspace_page(
     };
     Ok(ctx.page(&workspace.name, None, body))
 }
-

@@ -1,14 +1,25 @@
-// ---- Legal Info, profiles, agreements, enrollment ------------------------------------
+//! Account settings → Legal Info (the Partner tab: programs, agreements,
+//! profiles) and the payment and tax profiles page.
 
-async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use clearance_core::workflow::Command;
+use clearance_server::ServiceError;
+use maud::html;
+
+use super::{PageQuery, PartnerCtx, sentence};
+use crate::form::{FormPage, Submitted};
+use crate::layout::{Tone, badge, done_notice, status_badge, write_keys};
+
+pub(super) async fn legal_info(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
     let info = ctx
         .portal
         .service
         .legal_info(ctx.principal(), &ctx.tenant, query.rev)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    let state = ctx
-        .state(query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
     let body = html! {
@@ -21,7 +32,8 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                 caption { "Each program's enrollment status (must be Active) and verification status (must be Authorized)" }
                 thead { tr { th scope="col" { "Program" } th scope="col" { "Enrollment" } th scope="col" { "Verification" } } }
                 tbody {
-                    @for program in &info.programs {
+                    @for row in &info.programs {
+                        @let program = &row.info;
                         tr {
                             th scope="row" { (program.name) }
                             @if program.enrolled {
@@ -29,8 +41,7 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                                 td {
                                     (status_badge(program.verification.as_deref().unwrap_or_default()))
                                     @if program.verification.as_deref() == Some("not_started") {
-                                        @let command = Command::SubmitVerification { program: program.program.clone() };
-                                        @if ctx.would(&state, &command).is_ok() {
+                                        @if row.submit.allowed {
                                             form method="post" class="inline" action=(ctx.href(&format!("/account/programs/{}/submit", program.program))) {
                                                 (write_keys(&ctx.session.csrf))
                                                 " " button type="submit" { "Submit verification" }
@@ -47,15 +58,14 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                                         "Microsoft AI Cloud Partner Program partner admin must verify the enrollment "
                                         "(" code { "verify_enrollment" } ")."
                                     }
-                                    @let command = Command::Enroll { program: program.program.clone() };
-                                    @match ctx.would(&state, &command) {
-                                        Ok(()) => {
+                                    @match &row.enroll.refusal {
+                                        None => {
                                             form method="post" action=(ctx.href(&format!("/account/programs/{}/enroll", program.program))) {
                                                 (write_keys(&ctx.session.csrf))
                                                 button type="submit" { "Verify enrollment in " (program.name) }
                                             }
                                         }
-                                        Err(error) => { p class="hint" { "You cannot enroll: " (sentence(&error.to_string())) } }
+                                        Some(refusal) => { p class="hint" { "You cannot enroll: " (sentence(&refusal.message)) } }
                                     }
                                 }
                             }
@@ -74,8 +84,7 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
                             (badge(Tone::Good, "Accepted"))
                         } @else {
                             (badge(Tone::Bad, "Not accepted"))
-                            @let command = Command::AcceptAgreement { agreement: agreement.agreement.clone() };
-                            @if ctx.would(&state, &command).is_ok() {
+                            @if agreement.accept.allowed {
                                 form method="post" class="inline" action=(ctx.href(&format!("/account/agreements/{}/accept", agreement.agreement))) {
                                     (write_keys(&ctx.session.csrf))
                                     " " button type="submit" { "Accept " (agreement.name) }
@@ -103,27 +112,25 @@ async fn legal_info(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<R
     Ok(ctx.page("Account settings → Legal Info", notice.as_ref(), body))
 }
 
-async fn profiles(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
+pub(super) async fn profiles(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
     let info = ctx
         .portal
         .service
         .legal_info(ctx.principal(), &ctx.tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
-    let state = ctx
-        .state(query.rev)
-        .await
-        .map_err(|error| ctx.fail(error))?;
     let body = html! {
         p { "Buying or renewing a membership needs a complete payment profile and tax profile." }
         @for profile in &info.profiles {
-            @let command = Command::UpdateProfile { profile: profile.profile.clone(), complete: !profile.complete };
             section class="card" {
                 h2 { (profile.name) " "
                     @if profile.complete { (badge(Tone::Good, "Complete")) } @else { (badge(Tone::Bad, "Incomplete")) }
                 }
-                @match ctx.would(&state, &command) {
-                    Ok(()) => {
+                @match &profile.update.refusal {
+                    None => {
                         form method="post" action=(ctx.href(&format!("/account/profiles/{}", profile.profile))) {
                             (write_keys(&ctx.session.csrf))
                             input type="hidden" name="complete" value=(if profile.complete { "false" } else { "true" });
@@ -134,7 +141,7 @@ async fn profiles(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Res
                             }
                         }
                     }
-                    Err(error) => { (ctx.refusal(&error)) }
+                    Some(refusal) => { (ctx.refusal(refusal)) }
                 }
             }
         }
@@ -147,7 +154,7 @@ async fn profiles(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Res
     ))
 }
 
-async fn update_profile(
+pub(super) async fn update_profile(
     ctx: PartnerCtx,
     Path((_, profile)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
@@ -166,4 +173,3 @@ async fn update_profile(
     ctx.write(command, &form, "/account/profiles", "profile")
         .await
 }
-

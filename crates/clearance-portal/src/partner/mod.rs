@@ -2,34 +2,48 @@
 //! does. A session reaches only its own tenant; any other tenant id answers
 //! the same "not found" page as a tenant that does not exist.
 //!
-//! Every page reads the service as the signed-in user, so a page is open or
-//! refused exactly as `decide` says; a button is enabled only when the
-//! workflow would accept its command now (checked with the core's `execute`
-//! against the cached state, which changes nothing), and a disabled one says
-//! why.
+//! Every page reads the service as the signed-in user and renders its views
+//! only: a page is open or refused exactly as the service says, and a button
+//! is enabled exactly when its view's affordance allows it (the service's dry
+//! run of the workflow, at the moment of the read); a disabled one says why.
+//!
+//! One file per page: `home` (tiles and "why"), `legal_info` (with profiles),
+//! `verification`, `membership` (and offers), `users`, `diagnosis`, `support`.
 
 use axum::Extension;
 use axum::Router;
-use axum::extract::{FromRequestParts, Path, Query};
+use axum::extract::{FromRequestParts, Path};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{MethodRouter, get, post};
-use clearance_core::catalog::{ActionIx, Gate};
-use clearance_core::workflow::{self, Command, WorkflowError};
-use clearance_core::{Catalog, Tenant};
-use clearance_server::views::{CheckResult, VerificationView};
+use clearance_core::Catalog;
+use clearance_core::workflow::Command;
+use clearance_server::views::{Affordance, RefusalView};
 use clearance_server::{Outcome, Principal, ServiceError};
-use jiff::Timestamp;
 use maud::{Markup, html};
 
 use crate::Portal;
 use crate::form::{CurrentSession, FormPage, Submitted};
-use crate::layout::{
-    self, Nav, Notice, Tone, action_name, badge, done_notice, humanize, role_name, status_badge,
-    step_label, step_page, unmet_by_ids, unmet_list, when, write_keys,
-};
+use crate::layout::{self, Nav, Notice, Tone, badge, unmet_list};
 use crate::session::Session;
+
+mod diagnosis;
+mod home;
+mod legal_info;
+mod membership;
+mod support;
+mod users;
+mod verification;
+
+use diagnosis::diagnosis;
+use home::{home, why, workspace_page};
+use legal_info::{legal_info, profiles, update_profile};
+use membership::{membership, offers};
+pub(crate) use support::case_detail;
+use support::{case, comment_case, open_case, support};
+use users::{add_user, change_roles, users};
+use verification::{appeal, verification};
 
 /// The partner routes.
 pub(crate) fn routes() -> Router<Portal> {
@@ -126,7 +140,6 @@ pub(crate) struct PartnerCtx {
     portal: Portal,
     session: Session,
     tenant: String,
-    user: String,
     nav: Nav,
 }
 
@@ -144,10 +157,9 @@ impl FromRequestParts<Portal> for PartnerCtx {
             .to_owned();
         let nav = Nav::of(Some(&session));
         match &session.principal {
-            Principal::Partner { tenant: own, user } if *own == tenant => Ok(PartnerCtx {
+            Principal::Partner { tenant: own, .. } if *own == tenant => Ok(PartnerCtx {
                 portal: portal.clone(),
                 tenant,
-                user: user.clone(),
                 session: session.clone(),
                 nav,
             }),
@@ -180,6 +192,8 @@ impl PartnerCtx {
         &self.session.principal
     }
 
+    /// The catalog, for labels only (names of roles, actions and steps):
+    /// decisions come in the service's views.
     fn catalog(&self) -> &Catalog {
         self.portal.service.catalog()
     }
@@ -200,55 +214,6 @@ impl PartnerCtx {
             outcome.revision
         ))
         .into_response()
-    }
-
-    async fn state(&self, rev: Option<u64>) -> Result<std::sync::Arc<Tenant>, ServiceError> {
-        self.portal
-            .service
-            .tenant(self.principal(), &self.tenant, rev)
-            .await
-    }
-
-    async fn check(&self, action: ActionIx, rev: Option<u64>) -> Result<CheckResult, ServiceError> {
-        let id = &self.catalog().actions[action.index()].id;
-        self.portal
-            .service
-            .check(self.principal(), &self.tenant, &self.user, id, rev)
-            .await
-    }
-
-    /// The decision of a catalog gate's action; `None` when the catalog
-    /// turned the gate off (nothing to check: it is open).
-    async fn gate_check(
-        &self,
-        gate: Gate,
-        rev: Option<u64>,
-    ) -> Result<Option<CheckResult>, ServiceError> {
-        match gate.action() {
-            Some(action) => self.check(action, rev).await.map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Requires the catalog gate's action to be allowed: the page's gate. A
-    /// gate the catalog turned off leaves the page open.
-    async fn gate(&self, gate: Gate, rev: Option<u64>) -> Result<(), ServiceError> {
-        match self.gate_check(gate, rev).await? {
-            Some(result) if !result.allowed => Err(ServiceError::Denied(result)),
-            Some(_) | None => Ok(()),
-        }
-    }
-
-    /// Whether the workflow would accept `command` from this user now (nothing is written).
-    fn would(&self, state: &Tenant, command: &Command) -> Result<(), WorkflowError> {
-        workflow::execute(
-            self.catalog(),
-            state,
-            &self.principal().actor(),
-            command,
-            Timestamp::now(),
-        )
-        .map(|_| ())
     }
 
     /// Runs `command` with the form's key (a resent form applies once).
@@ -280,19 +245,23 @@ impl PartnerCtx {
         Ok(self.done(path, code, &outcome))
     }
 
-    /// Why a command would be refused, explained.
-    fn refusal(&self, error: &WorkflowError) -> Markup {
-        let unmet = match error {
-            WorkflowError::Denied { unmet, .. } | WorkflowError::RolesFrozen { unmet, .. } => {
-                unmet_by_ids(self.catalog(), unmet)
-            }
-            _ => Vec::new(),
-        };
+    /// Why a command would be refused, explained: its unmet criteria, or
+    /// the rule's sentence when it is not about criteria.
+    fn refusal(&self, refusal: &RefusalView) -> Markup {
         html! {
-            @if unmet.is_empty() {
-                p class="why-disabled" { (badge(Tone::Bad, "Not possible now")) " " (sentence(&error.to_string())) }
+            @if refusal.unmet.is_empty() {
+                p class="why-disabled" { (badge(Tone::Bad, "Not possible now")) " " (sentence(&refusal.message)) }
             } @else {
-                (unmet_list(self.catalog(), &self.tenant, &unmet))
+                (unmet_list(self.catalog(), &self.tenant, &refusal.unmet))
+            }
+        }
+    }
+
+    /// Why a button is disabled, explained; nothing when it is enabled.
+    fn disabled(&self, affordance: &Affordance) -> Markup {
+        html! {
+            @if let Some(refusal) = &affordance.refusal {
+                (self.refusal(refusal))
             }
         }
     }

@@ -1,17 +1,26 @@
-// ---- support --------------------------------------------------------------------------------
+//! Support: the tenant's cases, opening one, and a case with its comments.
 
-async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
-    let cases = ctx
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use clearance_core::workflow::Command;
+use maud::{Markup, html};
+
+use super::{PageQuery, PartnerCtx};
+use crate::form::{FormPage, Submitted};
+use crate::layout::{done_notice, status_badge, when, write_keys};
+
+pub(super) async fn support(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
+    let view = ctx
         .portal
         .service
-        .cases(ctx.principal(), &ctx.tenant, query.rev)
+        .support(ctx.principal(), &ctx.tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
-    let state = ctx
-        .state(query.rev)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    let catalog = ctx.catalog();
+    let cases = &view.cases;
     let body = html! {
         section class="card" aria-labelledby="cases" {
             h2 id="cases" { "Your support cases" }
@@ -21,7 +30,7 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
                 table {
                     thead { tr { th scope="col" { "Case" } th scope="col" { "Subject" } th scope="col" { "Status" } th scope="col" { "Opened" } } }
                     tbody {
-                        @for case in &cases {
+                        @for case in cases {
                             tr {
                                 th scope="row" { a href=(ctx.href(&format!("/support/cases/{}", case.id))) { (case.id) } }
                                 td data-label="Subject" { (case.subject) }
@@ -45,9 +54,8 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
                     label for="program" { "Program concerned" }
                     select id="program" name="program" {
                         option value="" { "None" }
-                        @for record in &state.programs {
-                            @let program = &catalog.programs[record.program.index()];
-                            option value=(program.id) { (program.name) }
+                        @for program in &view.programs {
+                            option value=(program.program) { (program.name) }
                         }
                     }
                 }
@@ -55,7 +63,8 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
                     label for="body" { "What happened" }
                     textarea id="body" name="body" rows="5" required maxlength="10000" {}
                 }
-                button type="submit" class="primary" { "Open case" }
+                button type="submit" class="primary" disabled[!view.open_case.allowed] { "Open case" }
+                (ctx.disabled(&view.open_case))
             }
         }
     };
@@ -63,7 +72,7 @@ async fn support(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Resp
     Ok(ctx.page("Support", notice.as_ref(), body))
 }
 
-async fn open_case(
+pub(super) async fn open_case(
     ctx: PartnerCtx,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
@@ -95,7 +104,7 @@ async fn open_case(
     }
 }
 
-async fn case(
+pub(super) async fn case(
     ctx: PartnerCtx,
     Path((_, case)): Path<(String, String)>,
     Query(query): Query<PageQuery>,
@@ -108,7 +117,7 @@ async fn case(
         .map_err(|error| ctx.fail(error))?;
     let body = html! {
         (case_detail(&case))
-        @if case.status == "open" {
+        @if case.actions.comment.allowed {
             form method="post" action=(ctx.href(&format!("/support/cases/{}/comments", case.id))) class="card" {
                 (write_keys(&ctx.session.csrf))
                 p {
@@ -147,7 +156,7 @@ pub(crate) fn case_detail(case: &clearance_server::views::CaseView) -> Markup {
     }
 }
 
-async fn comment_case(
+pub(super) async fn comment_case(
     ctx: PartnerCtx,
     Path((_, case)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
@@ -157,4 +166,3 @@ async fn comment_case(
     let command = Command::CommentCase { case, body };
     ctx.write(command, &form, &back, "commented").await
 }
-

@@ -1,36 +1,51 @@
-// ---- users --------------------------------------------------------------------------------
+//! User management: the users and their roles, "Save roles" per user and
+//! "Add a user", each disabled with its refusal while the service's view
+//! refuses it.
 
-async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Response, Response> {
-    let users = ctx
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::response::{IntoResponse, Redirect, Response};
+use clearance_core::workflow::Command;
+use clearance_server::ServiceError;
+use clearance_server::views::RefusalView;
+use maud::html;
+
+use super::{PageQuery, PartnerCtx};
+use crate::form::{FormPage, Submitted};
+use crate::layout::{Tone, badge, done_notice, role_name, write_keys};
+
+pub(super) async fn users(
+    ctx: PartnerCtx,
+    Query(query): Query<PageQuery>,
+) -> Result<Response, Response> {
+    let view = ctx
         .portal
         .service
         .users(ctx.principal(), &ctx.tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
     let catalog = ctx.catalog();
-    let manage = ctx
-        .gate_check(catalog.gates.manage_roles, query.rev)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    let add = ctx
-        .gate_check(catalog.gates.add_user, query.rev)
-        .await
-        .map_err(|error| ctx.fail(error))?;
-    let may_manage = manage.as_ref().is_none_or(|check| check.allowed);
-    let may_add = add.as_ref().is_none_or(|check| check.allowed);
-    // Each refused gate's reasons, once when both gates name the same action.
-    let mut refused: Vec<&CheckResult> = [manage.as_ref(), add.as_ref()]
-        .into_iter()
-        .flatten()
-        .filter(|check| !check.allowed)
-        .collect();
-    refused.dedup_by(|a, b| a.action == b.action);
+    let users = &view.users;
+    let may_add = view.add_user.allowed;
+    // Each refusal once: changing roles and adding users are usually refused
+    // by the same gate for the same reasons.
+    let mut refused: Vec<&RefusalView> = Vec::new();
+    for refusal in users
+        .iter()
+        .map(|user| &user.change_roles)
+        .chain([&view.add_user])
+        .filter_map(|affordance| affordance.refusal.as_ref())
+    {
+        if !refused.contains(&refusal) {
+            refused.push(refusal);
+        }
+    }
     let body = html! {
         @if !refused.is_empty() {
             section class="card refused" {
                 h2 { (badge(Tone::Bad, "Refused")) " Adding users and changing roles is not possible now" }
-                @for check in &refused {
-                    (unmet_list(catalog, &ctx.tenant, &check.unmet))
+                @for refusal in &refused {
+                    (ctx.refusal(refusal))
                 }
             }
         }
@@ -38,7 +53,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
             caption { "Users of " (ctx.tenant) " and their roles" }
             thead { tr { th scope="col" { "User" } th scope="col" { "Roles" } th scope="col" { "Change roles" } } }
             tbody {
-                @for user in &users {
+                @for user in users {
                     tr {
                         th scope="row" { (user.id) @if user.primary_contact { " " (badge(Tone::Plain, "Primary contact")) } }
                         td {
@@ -50,7 +65,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
                                 summary { "Change roles of " (user.id) }
                                 form method="post" action=(ctx.href(&format!("/users/{}/roles", user.id))) {
                                     (write_keys(&ctx.session.csrf))
-                                    fieldset disabled[!may_manage] {
+                                    fieldset disabled[!user.change_roles.allowed] {
                                         legend { "Roles of " (user.id) }
                                         @for role in &catalog.roles {
                                             @let id = format!("role-{}-{}", user.id, role.id);
@@ -98,7 +113,7 @@ async fn users(ctx: PartnerCtx, Query(query): Query<PageQuery>) -> Result<Respon
     Ok(ctx.page("User management", notice.as_ref(), body))
 }
 
-async fn add_user(
+pub(super) async fn add_user(
     ctx: PartnerCtx,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
@@ -108,24 +123,24 @@ async fn add_user(
     ctx.write(command, &form, "/users", "user_added").await
 }
 
-async fn change_roles(
+pub(super) async fn change_roles(
     ctx: PartnerCtx,
     Path((_, user)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
-    let state = ctx.state(None).await.map_err(|error| ctx.fail(error))?;
-    let Some(current) = state.user(&user) else {
+    let view = ctx
+        .portal
+        .service
+        .users(ctx.principal(), &ctx.tenant, None)
+        .await
+        .map_err(|error| ctx.fail(error))?;
+    let Some(current) = view.users.into_iter().find(|found| found.id == user) else {
         return Err(ctx.fail(ServiceError::NotFound {
             what: "user",
             id: user,
         }));
     };
-    let catalog = ctx.catalog();
-    let held: Vec<String> = current
-        .roles
-        .iter()
-        .map(|role| catalog.roles[role.index()].id.clone())
-        .collect();
+    let held = current.roles;
     let wanted: Vec<String> = form.all("role").into_iter().map(str::to_owned).collect();
     let grant: Vec<String> = wanted
         .iter()
@@ -171,4 +186,3 @@ async fn change_roles(
         None => Ok(Redirect::to(&ctx.href("/users")).into_response()),
     }
 }
-

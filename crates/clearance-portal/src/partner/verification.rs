@@ -1,4 +1,16 @@
-// ---- verification summary and appeals ------------------------------------------------
+//! The verification summary of every program, and the appeal with a
+//! supporting document.
+
+use axum::Extension;
+use axum::extract::{Path, Query};
+use axum::response::Response;
+use clearance_server::ServiceError;
+use clearance_server::views::VerificationView;
+use maud::{Markup, html};
+
+use super::{PageQuery, PartnerCtx};
+use crate::form::{FormPage, Submitted};
+use crate::layout::{Tone, badge, done_notice, status_badge, when, write_keys};
 
 /// The document types an appeal offers (the reviewer's requested ones first).
 const DOCUMENT_TYPES: [&str; 6] = [
@@ -10,25 +22,16 @@ const DOCUMENT_TYPES: [&str; 6] = [
     "Other supporting document",
 ];
 
-async fn verification(
+pub(super) async fn verification(
     ctx: PartnerCtx,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Response> {
-    let state = ctx
-        .state(query.rev)
+    let summaries = ctx
+        .portal
+        .service
+        .verifications(ctx.principal(), &ctx.tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
-    let mut summaries = Vec::new();
-    for record in &state.programs {
-        let program = &ctx.catalog().programs[record.program.index()];
-        let view = ctx
-            .portal
-            .service
-            .verification(ctx.principal(), &ctx.tenant, &program.id, query.rev)
-            .await
-            .map_err(|error| ctx.fail(error))?;
-        summaries.push((program.name.clone(), view));
-    }
     let max = ctx.catalog().vetting.max_appeals;
     let body = html! {
         @if summaries.is_empty() {
@@ -38,32 +41,21 @@ async fn verification(
                     a href=(ctx.href("/account/legal-info")) { "Legal Info" } "." }
             }
         }
-        @for (name, view) in &summaries {
-            (verification_section(&ctx, &state, name, view, max))
+        @for view in &summaries {
+            (verification_section(&ctx, view, max))
         }
     };
     let notice = done_notice(query.done.as_deref());
     Ok(ctx.page("Verification summary", notice.as_ref(), body))
 }
 
-fn verification_section(
-    ctx: &PartnerCtx,
-    state: &Tenant,
-    name: &str,
-    view: &VerificationView,
-    max: u8,
-) -> Markup {
+fn verification_section(ctx: &PartnerCtx, view: &VerificationView, max: u8) -> Markup {
     let appealable = matches!(view.status.as_str(), "rejected" | "challenged");
-    let dry_run = Command::Appeal {
-        program: view.program.clone(),
-        document_type: DOCUMENT_TYPES[0].to_owned(),
-        document: "0".repeat(64),
-    };
-    let appeal_allowed = ctx.would(state, &dry_run);
+    let appeal = &view.actions.appeal;
     let field = |suffix: &str| format!("{}-{suffix}", view.program);
     html! {
         section class="card" aria-labelledby=(field("title")) {
-            h2 id=(field("title")) { (name) }
+            h2 id=(field("title")) { (view.name) }
             @if view.action_required {
                 div class="banner" role="alert" {
                     p { strong { "Action required — Fix now. " } (view.reason.as_deref().unwrap_or("The reviewer needs more information.")) }
@@ -97,8 +89,7 @@ fn verification_section(
                 }
             }
             @if view.status == "not_started" {
-                @let command = Command::SubmitVerification { program: view.program.clone() };
-                @if ctx.would(state, &command).is_ok() {
+                @if view.actions.submit.allowed {
                     form method="post" action=(ctx.href(&format!("/account/programs/{}/submit", view.program))) {
                         (write_keys(&ctx.session.csrf))
                         button type="submit" class="primary" { "Submit verification" }
@@ -109,7 +100,7 @@ fn verification_section(
                 form method="post" enctype="multipart/form-data" class="appeal"
                     action=(ctx.href(&format!("/account/verification/{}/appeal", view.program))) {
                     (write_keys(&ctx.session.csrf))
-                    fieldset disabled[appeal_allowed.is_err()] {
+                    fieldset disabled[!appeal.allowed] {
                         legend { "Resolve: appeal with supporting documentation" }
                         p {
                             label for=(field("document-type")) { "Document type" }
@@ -132,9 +123,7 @@ fn verification_section(
                         p { button type="submit" class="primary" { "Submit appeal" } " "
                             span class="hint" { (view.appeals_left) " of " (max) " appeals left" } }
                     }
-                    @if let Err(error) = &appeal_allowed {
-                        (ctx.refusal(error))
-                    }
+                    (ctx.disabled(appeal))
                 }
             }
             @if !view.appeals.is_empty() {
@@ -149,7 +138,7 @@ fn verification_section(
     }
 }
 
-async fn appeal(
+pub(super) async fn appeal(
     ctx: PartnerCtx,
     Path((_, program)): Path<(String, String)>,
     Extension(form): Extension<Submitted>,
@@ -176,4 +165,3 @@ async fn appeal(
         .map_err(|error| ctx.fail(error))?;
     Ok(ctx.done("/account/verification", "appealed", &outcome))
 }
-

@@ -42,10 +42,10 @@ pub use document::document_media_type;
 use crate::auth::{self, Principal};
 use crate::views::{
     AccessView, Affordance, AgreementView, AppealView, CaseActions, CaseView, CheckResult,
-    CommentView, DiagnosisView, DocumentRef, EventPage, EventView, HeldMembershipView,
-    IssuedToken, LegalInfoView, LegalProgramView, MembershipView, OfferView, ProfileView,
-    ProgramInfoView, QueueEntry, SupportView, SweepReport, TenantSummary, UserView, UsersView,
-    VerificationActions, VerificationView, WorkspaceView,
+    CommentView, DiagnosisView, DocumentRef, EventPage, EventView, HeldMembershipView, IssuedToken,
+    LegalInfoView, LegalProgramView, MembershipView, OfferView, ProfileView, ProgramInfoView,
+    QueueEntry, SupportView, SweepReport, TenantSummary, UserView, UsersView, VerificationActions,
+    VerificationView, WorkspaceView,
 };
 
 /// The largest document an appeal may carry.
@@ -419,14 +419,12 @@ impl Service {
         user: &str,
     ) -> Result<(), ServiceError> {
         match principal {
-            Principal::Partner { user: own, .. } if own != user => {
-                self.gate(
-                    principal,
-                    state,
-                    self.catalog().gates.other_users,
-                    Timestamp::now(),
-                )
-            }
+            Principal::Partner { user: own, .. } if own != user => self.gate(
+                principal,
+                state,
+                self.catalog().gates.other_users,
+                Timestamp::now(),
+            ),
             Principal::Partner { .. } | Principal::Staff { .. } => Ok(()),
         }
     }

@@ -197,13 +197,13 @@ impl Service {
         let now = Timestamp::now();
         let state = self.reachable(principal, tenant)?;
         self.gate(principal, &state, self.catalog().gates.verification, now)?;
-        let program_ix = self
-            .catalog()
-            .program_ix(program)
-            .ok_or_else(|| ServiceError::NotFound {
-                what: "program",
-                id: program.to_owned(),
-            })?;
+        let program_ix =
+            self.catalog()
+                .program_ix(program)
+                .ok_or_else(|| ServiceError::NotFound {
+                    what: "program",
+                    id: program.to_owned(),
+                })?;
         let record = state
             .program(program_ix)
             .ok_or_else(|| ServiceError::NotFound {
@@ -501,7 +501,12 @@ impl Service {
         limit: u32,
     ) -> Result<EventPage, ServiceError> {
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.audit_trail, Timestamp::now())?;
+        self.gate(
+            principal,
+            &state,
+            self.catalog().gates.audit_trail,
+            Timestamp::now(),
+        )?;
         if limit == 0 || limit > MAX_EVENT_PAGE {
             return Err(ServiceError::invalid(
                 "limit",
@@ -558,7 +563,12 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<TenantSummary, ServiceError> {
         let state = self.tenant(principal, tenant, min_revision).await?;
-        self.gate(principal, &state, self.catalog().gates.tenant_summary, Timestamp::now())?;
+        self.gate(
+            principal,
+            &state,
+            self.catalog().gates.tenant_summary,
+            Timestamp::now(),
+        )?;
         Ok(summary(self.catalog(), &state))
     }
 

@@ -107,3 +107,135 @@ pub fn unmet_ids(error: &WorkflowError) -> &[String] {
         | W::InvalidInput { .. } => &[],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use clearance_core::workflow::WorkflowError as W;
+    use clearance_core::{EnrollmentStatus, VerificationStatus};
+    use strum::VariantNames;
+
+    use super::*;
+    use crate::ServiceError;
+    use crate::error::ApiError;
+
+    /// One refusal of every kind; the test below fails when a kind is missing.
+    fn every_kind() -> Vec<WorkflowError> {
+        let id = || "x".to_owned();
+        let requirements = || {
+            vec![
+                "maicpp_verification_authorized".to_owned(),
+                "payment_profile_complete".to_owned(),
+            ]
+        };
+        vec![
+            W::UnknownTenant { id: id() },
+            W::TenantExists { id: id() },
+            W::UnknownProgram { id: id() },
+            W::UnknownRole { id: id() },
+            W::UnknownAgreement { id: id() },
+            W::UnknownProfile { id: id() },
+            W::UnknownOffer { id: id() },
+            W::UnknownUser { id: id() },
+            W::UserExists { id: id() },
+            W::NotEnrolled { program: id() },
+            W::AlreadyEnrolled {
+                program: id(),
+                status: EnrollmentStatus::Active,
+            },
+            W::IllegalTransition {
+                program: id(),
+                from: "pending",
+                command: "authorize",
+            },
+            W::AppealsExhausted {
+                program: id(),
+                used: 3,
+                max: 3,
+            },
+            W::AppealFirst {
+                program: id(),
+                left: 1,
+            },
+            W::NotPrimaryContact { user: id() },
+            W::SupportOnly {
+                command: "authorize",
+            },
+            W::SupportAdminOnly { command: "x" },
+            W::PartnerOnly { command: "appeal" },
+            W::SystemNotAllowed { command: "x" },
+            W::RoleRequired {
+                command: "enroll",
+                roles: vec![id()],
+            },
+            W::RolesFrozen {
+                program: "maicpp".to_owned(),
+                status: Some(VerificationStatus::Pending),
+                unmet: requirements(),
+            },
+            W::Denied {
+                action: "membership_offers.buy".to_owned(),
+                unmet: requirements(),
+            },
+            W::ActionRequiredShown { program: id() },
+            W::WithinSla {
+                program: id(),
+                due: None,
+            },
+            W::AlreadyOverdue { program: id() },
+            W::AlreadyEscalated {
+                program: id(),
+                case: id(),
+            },
+            W::AlreadyAccepted { agreement: id() },
+            W::MembershipActive {
+                offer: id(),
+                expires_at: jiff::Timestamp::UNIX_EPOCH,
+            },
+            W::NoMembership { offer: id() },
+            W::CaseNotFound { id: id() },
+            W::CaseClosed { id: id() },
+            W::InvalidInput {
+                field: "x",
+                message: id(),
+            },
+        ]
+    }
+
+    fn ids(unmet: &[UnmetView]) -> Vec<&str> {
+        unmet.iter().map(|u| u.requirement.as_str()).collect()
+    }
+
+    #[test]
+    fn every_refusal_kind_lists_the_same_unmet_in_the_api_and_the_refusal_view() {
+        let catalog = Catalog::partner_center();
+        let kinds = every_kind();
+        let codes: Vec<&str> = kinds.iter().map(WorkflowError::rule).collect();
+        assert_eq!(
+            codes,
+            WorkflowError::VARIANTS,
+            "one sample per kind, in order"
+        );
+        for error in kinds {
+            let view = RefusalView::new(catalog, &error);
+            let api = ApiError::explained(catalog, ServiceError::Refused(error.clone()));
+            assert_eq!(view.code, api.detail.code, "{error}");
+            assert_eq!(ids(&view.unmet), ids(&api.detail.unmet), "{error}");
+            let named: Vec<&str> = unmet_ids(&error).iter().map(String::as_str).collect();
+            assert_eq!(ids(&view.unmet), named, "{error}");
+        }
+    }
+
+    #[test]
+    fn roles_frozen_carries_its_unmet_requirements_to_the_api() {
+        let catalog = Catalog::partner_center();
+        let frozen = every_kind()
+            .into_iter()
+            .find(|error| error.rule() == "roles_frozen")
+            .expect("a roles_frozen sample");
+        let api = ApiError::explained(catalog, ServiceError::Refused(frozen));
+        assert_eq!(
+            ids(&api.detail.unmet),
+            ["maicpp_verification_authorized", "payment_profile_complete"]
+        );
+    }
+}

@@ -269,19 +269,11 @@ impl PartnerCtx {
 
 /// A message as a sentence: capitalised, with a full stop.
 fn sentence(text: &str) -> String {
-    let text = humanize_first(text);
+    let text = clearance_core::prose::capitalize(text);
     if text.ends_with('.') {
         text
     } else {
         format!("{text}.")
-    }
-}
-
-fn humanize_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
     }
 }
 

@@ -453,6 +453,22 @@ impl Service {
         }
     }
 
+    /// A read of `tenant` gated by `gate` (see [`Service::gate`]), after
+    /// `min_revision`: its state and the one moment the whole read uses.
+    async fn gated(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        gate: Gate,
+        min_revision: Option<u64>,
+    ) -> Result<(Arc<Tenant>, Timestamp), ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, gate, now)?;
+        Ok((state, now))
+    }
+
     fn action(&self, id: &str, field: &str) -> Result<ActionIx, ServiceError> {
         self.catalog()
             .action_ix(id)

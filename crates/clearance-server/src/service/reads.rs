@@ -119,10 +119,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<LegalInfoView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.legal_info, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.legal_info,
+                min_revision,
+            )
+            .await?;
         let catalog = self.catalog();
         let afford = |command: Command| self.afford(principal, &state, &command, now);
         Ok(LegalInfoView {
@@ -193,10 +197,14 @@ impl Service {
         program: &str,
         min_revision: Option<u64>,
     ) -> Result<VerificationView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.verification, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.verification,
+                min_revision,
+            )
+            .await?;
         let program_ix =
             self.catalog()
                 .program_ix(program)
@@ -221,10 +229,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<Vec<VerificationView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.verification, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.verification,
+                min_revision,
+            )
+            .await?;
         Ok(state
             .programs
             .iter()
@@ -281,10 +293,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<UsersView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_users, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_users,
+                min_revision,
+            )
+            .await?;
         Ok(UsersView {
             users: state
                 .users
@@ -311,10 +327,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<Vec<CaseView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_cases, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_cases,
+                min_revision,
+            )
+            .await?;
         Ok(self.case_views(principal, &state, now))
     }
 
@@ -326,10 +346,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<SupportView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_cases, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_cases,
+                min_revision,
+            )
+            .await?;
         let text = || "dry run".to_owned();
         Ok(SupportView {
             cases: self.case_views(principal, &state, now),
@@ -412,10 +436,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<Vec<HeldMembershipView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.membership_page, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.membership_page,
+                min_revision,
+            )
+            .await?;
         Ok(state
             .memberships
             .iter()
@@ -439,10 +467,14 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<Vec<OfferView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let now = Timestamp::now();
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.offers_page, now)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.offers_page,
+                min_revision,
+            )
+            .await?;
         // An action the catalog turned off has no button.
         let button = |gate: Gate, command: Command| {
             gate.action()

@@ -6,6 +6,9 @@
 //! Tests may name actions: `tests/` directories, `tests.rs` files and items
 //! under `#[cfg(test)]` are not scanned, nor is the load generator, whose fixed
 //! request mix is its benchmark's test data.
+//!
+//! The same scan keeps the portal behind the service's door: its code names
+//! neither `workflow::execute` nor `Tenant` (it renders the service's views).
 
 use std::path::{Path, PathBuf};
 
@@ -284,4 +287,56 @@ fn after() { "verification.appeal"; }
             (18, "verification.appeal".to_owned()),
         ]
     );
+}
+
+/// What `source` names of the core's inside (comments and strings aside):
+/// `workflow::execute` and the `Tenant` type, each time, in order.
+fn around_the_service(source: &str) -> Vec<&'static str> {
+    let tokens = tokens(source);
+    let execute = [
+        Token::Punct(':'),
+        Token::Punct(':'),
+        Token::Ident("execute".into()),
+    ];
+    let mut found = Vec::new();
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Ident(name) if name == "Tenant" => found.push("Tenant"),
+            Token::Ident(name) if name == "workflow" && tokens[i + 1..].starts_with(&execute) => {
+                found.push("workflow::execute");
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+#[test]
+fn the_portal_reads_the_service_and_never_runs_the_workflow_itself() {
+    let root = workspace();
+    let mut files = Vec::new();
+    sources(&root.join("crates/clearance-portal/src"), &mut files);
+    assert!(files.len() > 5, "the scan found only {files:?}");
+    let mut found = Vec::new();
+    for file in files {
+        let source = std::fs::read_to_string(&file).expect("readable source");
+        for what in around_the_service(&source) {
+            let shown = file.strip_prefix(&root).unwrap_or(&file);
+            found.push(format!("{}: {what}", shown.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the portal must render the service's views (affordances, refusals), not run the core:\n{}",
+        found.join("\n")
+    );
+}
+
+#[test]
+fn the_portal_scan_sees_execute_and_the_tenant_type() {
+    let source = "use clearance_core::{Catalog, Tenant};\n\
+                  // workflow::execute in a comment\n\
+                  let _ = workflow :: execute(catalog, state, actor, command, now);\n\
+                  let tenant = \"Tenant\"; let t: &TenantSummary = x;\n";
+    assert_eq!(around_the_service(source), ["Tenant", "workflow::execute"]);
 }

@@ -195,7 +195,7 @@ pub async fn seed_demo_logins(service: &Service) -> Result<Vec<DemoLogin>, Servi
     let admin = seeding_staff();
     let mut logins = Vec::new();
     for tenant in service.tenants(&admin)? {
-        let users = service.users(&admin, &tenant.id, None).await?;
+        let users = service.users(&admin, &tenant.id, None).await?.users;
         let primary = users.iter().find(|user| user.primary_contact);
         let other = users.iter().find(|user| !user.primary_contact);
         for (user, what) in [(primary, "tenant admin (primary contact)"), (other, "user")] {

@@ -5,8 +5,7 @@
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use clearance_core::Catalog;
-use clearance_core::workflow::WorkflowError;
-use clearance_server::views::UnmetView;
+use clearance_server::views::{RefusalView, UnmetView};
 use clearance_server::{Principal, ServiceError};
 use maud::{DOCTYPE, Markup, html};
 
@@ -373,19 +372,6 @@ pub fn unmet_list(catalog: &Catalog, tenant: &str, unmet: &[UnmetView]) -> Marku
     }
 }
 
-/// The unmet criteria named by requirement ids (a workflow refusal), explained.
-pub fn unmet_by_ids(catalog: &Catalog, ids: &[String]) -> Vec<UnmetView> {
-    ids.iter()
-        .filter_map(|id| {
-            catalog
-                .requirements
-                .iter()
-                .find(|requirement| &requirement.id == id)
-        })
-        .map(|requirement| UnmetView::new(catalog, requirement))
-        .collect()
-}
-
 /// How a failed service call reads as a page. `tenant` is the partner's
 /// tenant, for the links of unmet criteria (`None` in the console).
 pub fn service_error(
@@ -434,16 +420,11 @@ pub fn service_error(
             StatusCode::FORBIDDEN,
         ),
         ServiceError::Refused(refusal) => {
-            let unmet = match &refusal {
-                WorkflowError::Denied { unmet, .. } | WorkflowError::RolesFrozen { unmet, .. } => {
-                    unmet_by_ids(catalog, unmet)
-                }
-                _ => Vec::new(),
-            };
+            let view = RefusalView::new(catalog, &refusal);
             explain(
                 "Not done",
-                format!("Nothing was changed: {refusal}."),
-                unmet,
+                format!("Nothing was changed: {}.", view.message),
+                view.unmet,
                 StatusCode::CONFLICT,
             )
         }

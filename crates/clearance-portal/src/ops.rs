@@ -10,8 +10,8 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use clearance_core::workflow::{self, Command};
-use clearance_core::{Catalog, Tenant};
+use clearance_core::Catalog;
+use clearance_core::workflow::Command;
 use clearance_server::views::{EventView, VerificationView};
 use clearance_server::{Principal, ServiceError};
 use jiff::Timestamp;
@@ -125,18 +125,6 @@ impl StaffCtx {
         ))
         .into_response())
     }
-
-    /// Whether the workflow would accept `command` from this staff member now.
-    fn would(&self, state: &Tenant, command: &Command) -> bool {
-        workflow::execute(
-            self.catalog(),
-            state,
-            &self.principal().actor(),
-            command,
-            Timestamp::now(),
-        )
-        .is_ok()
-    }
 }
 
 async fn queue(ctx: StaffCtx) -> Result<Response, Response> {
@@ -224,23 +212,19 @@ async fn tenant(
 ) -> Result<Response, Response> {
     let service = &ctx.portal.service;
     let principal = ctx.principal();
-    let state = service
-        .tenant(principal, &tenant, query.rev)
+    let summary = service
+        .tenant_summary(principal, &tenant, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
-    let mut programs = Vec::new();
-    for record in &state.programs {
-        let program = ctx.catalog().program(record.program);
-        let view = service
-            .verification(principal, &tenant, &program.id, None)
-            .await
-            .map_err(|error| ctx.fail(error))?;
-        programs.push((program.name.clone(), view));
-    }
+    let programs = service
+        .verifications(principal, &tenant, None)
+        .await
+        .map_err(|error| ctx.fail(error))?;
     let users = service
         .users(principal, &tenant, None)
         .await
-        .map_err(|error| ctx.fail(error))?;
+        .map_err(|error| ctx.fail(error))?
+        .users;
     let cases = service
         .cases(principal, &tenant, None)
         .await
@@ -251,13 +235,13 @@ async fn tenant(
         .map_err(|error| ctx.fail(error))?;
     let catalog = ctx.catalog();
     let body = html! {
-        p { "Country " strong { (state.country) } ", primary contact " strong { (state.primary_contact.as_deref().unwrap_or("none")) }
-            ", " (state.version) " events." }
+        p { "Country " strong { (summary.country) } ", primary contact " strong { (summary.primary_contact.as_deref().unwrap_or("none")) }
+            ", " (summary.version) " events." }
         @if programs.is_empty() {
             p { (badge(Tone::Bad, "No program record")) " The tenant is not enrolled in any program." }
         }
-        @for (name, view) in &programs {
-            (program_section(&ctx, &state, name, view))
+        @for view in &programs {
+            (program_section(&ctx, view))
         }
         section class="card" aria-labelledby="users" {
             h2 id="users" { "Users" }
@@ -275,8 +259,9 @@ async fn tenant(
             @for case in &cases {
                 div id=(format!("case-{}", case.id)) {
                     (case_detail(case))
-                    @if case.status == "open" {
+                    @if case.actions.comment.allowed || case.actions.resolve.allowed {
                         div class="actions" {
+                            @if case.actions.comment.allowed {
                             form method="post" action=(format!("/ops/tenants/{tenant}/cases/{}/comments", case.id)) {
                                 (write_keys(&ctx.session.csrf))
                                 p {
@@ -285,6 +270,8 @@ async fn tenant(
                                 }
                                 button type="submit" { "Comment" }
                             }
+                            }
+                            @if case.actions.resolve.allowed {
                             form method="post" action=(format!("/ops/tenants/{tenant}/cases/{}/resolve", case.id)) {
                                 (write_keys(&ctx.session.csrf))
                                 p {
@@ -292,6 +279,7 @@ async fn tenant(
                                     textarea id=(format!("resolution-{}", case.id)) name="resolution" rows="3" required {}
                                 }
                                 button type="submit" class="primary" { "Resolve case" }
+                            }
                             }
                         }
                     }
@@ -325,29 +313,16 @@ async fn tenant(
     Ok(ctx.page(&format!("Tenant {tenant}"), notice.as_ref(), body))
 }
 
-fn program_section(ctx: &StaffCtx, state: &Tenant, name: &str, view: &VerificationView) -> Markup {
+fn program_section(ctx: &StaffCtx, view: &VerificationView) -> Markup {
     let base = format!("/ops/tenants/{}/programs/{}", view.tenant, view.program);
-    let program = view.program.clone();
-    let can = |command: Command| ctx.would(state, &command);
-    let start = can(Command::StartReview {
-        program: program.clone(),
-    });
-    let authorize = can(Command::Authorize {
-        program: program.clone(),
-    });
-    let reject = can(Command::Reject {
-        program: program.clone(),
-        reason: "check".into(),
-    });
-    let challenge = can(Command::Challenge {
-        program: program.clone(),
-        reason: "check".into(),
-        documents: vec!["check".into()],
-    });
+    let start = view.actions.start_review.allowed;
+    let authorize = view.actions.authorize.allowed;
+    let reject = view.actions.reject.allowed;
+    let challenge = view.actions.challenge.allowed;
     let id = |suffix: &str| format!("{}-{suffix}", view.program);
     html! {
         section class="card" aria-labelledby=(id("title")) {
-            h2 id=(id("title")) { (name) " " (status_badge(&view.status)) }
+            h2 id=(id("title")) { (view.name) " " (status_badge(&view.status)) }
             dl class="facts" {
                 dt { "Enrollment" } dd { (status_badge(&view.enrollment)) }
                 @if let Some(reason) = &view.reason { dt { "Reason" } dd { (reason) } }

@@ -525,3 +525,78 @@ async fn an_expired_session_signs_nobody_in_and_the_next_sign_in_deletes_it() {
         "the first expired session was already deleted"
     );
 }
+
+/// A refusal is explained once: for each refusal kind that has unmet
+/// requirements (`denied`, `roles_frozen`), the API's error body for a command
+/// lists exactly the requirements the portal's page lists for the same form.
+#[tokio::test]
+async fn the_api_and_the_portal_list_the_same_unmet_requirements_of_a_refusal() {
+    use clearance_core::workflow::Command;
+    use clearance_server::error::ApiError;
+
+    let server = common::start().await;
+    let client = client();
+    let cases = [
+        (
+            "denied",
+            "frank@fabrikam",
+            "fabrikam",
+            "frank",
+            "/t/fabrikam/membership/offers/maicpp_core_benefits/buy",
+            vec![],
+            Command::BuyMembership {
+                offer: "maicpp_core_benefits".to_owned(),
+            },
+        ),
+        (
+            "roles_frozen",
+            "alice@contoso",
+            "contoso",
+            "alice",
+            "/t/contoso/users",
+            vec![("user", "carl"), ("role", "referrals_admin")],
+            Command::AddUser {
+                user: "carl".to_owned(),
+                roles: vec!["referrals_admin".to_owned()],
+            },
+        ),
+    ];
+    for (code, login, tenant, user, path, fields, command) in cases {
+        let principal = common::partner(tenant, user);
+        let refused = server
+            .service
+            .execute(&principal, tenant, command, None)
+            .await
+            .expect_err("refused");
+        let api = ApiError::explained(server.service.catalog(), refused).detail;
+        assert_eq!(api.code, code);
+        assert!(!api.unmet.is_empty(), "{code}: {api:?}");
+
+        sign_in(&server, &client, login, PASSWORD).await;
+        let (_, home) = get(&server, &client, &format!("/t/{tenant}")).await;
+        let csrf = hidden(&home, "csrf").expect("a token");
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend(fields);
+        let page = client
+            .post(server.at(path))
+            .form(&form)
+            .send()
+            .await
+            .expect("POST")
+            .text()
+            .await
+            .expect("a body");
+        assert_eq!(
+            page.matches("class=\"reason\"").count(),
+            api.unmet.len(),
+            "{code}: {page}"
+        );
+        for unmet in &api.unmet {
+            assert!(
+                page.contains(&unmet.reason),
+                "{code}: {}: {page}",
+                unmet.requirement
+            );
+        }
+    }
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::service::ServiceError;
-use crate::views::UnmetView;
+use crate::views::{RefusalView, UnmetView};
 
 /// The body of every error response.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -27,7 +27,8 @@ pub struct ErrorDetail {
     pub message: String,
     /// The input field at fault, when one is.
     pub field: Option<String>,
-    /// For `denied`: every unmet requirement of the gating action.
+    /// For a refusal about requirements (`denied`, `roles_frozen`): every
+    /// unmet requirement of the gating action, as the portal lists them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub unmet: Vec<UnmetView>,
 }
@@ -69,6 +70,20 @@ impl ApiError {
             "not_found",
             format!("{what} `{id}` was not found"),
         )
+    }
+
+    /// A service error as an API error, a workflow refusal explained with
+    /// its unmet requirements ([`RefusalView::new`], as the portal shows it).
+    pub fn explained(catalog: &clearance_core::Catalog, error: ServiceError) -> Self {
+        let unmet = match &error {
+            ServiceError::Refused(refusal) => RefusalView::new(catalog, refusal).unmet,
+            _ => Vec::new(),
+        };
+        let mut api = ApiError::from(error);
+        if !unmet.is_empty() {
+            api.detail.unmet = unmet;
+        }
+        api
     }
 
     fn with_field(mut self, field: Option<&str>) -> Self {

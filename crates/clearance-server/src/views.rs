@@ -230,8 +230,8 @@ pub struct LegalInfoView {
     pub country: String,
     /// The primary contact's user id.
     pub primary_contact: Option<String>,
-    /// Every program of the catalog, enrolled or not.
-    pub programs: Vec<ProgramInfoView>,
+    /// Every program of the catalog, enrolled or not, with its buttons.
+    pub programs: Vec<LegalProgramView>,
     /// Every agreement of the catalog and whether it is accepted.
     pub agreements: Vec<AgreementView>,
     /// Every profile of the catalog and whether it is complete.
@@ -266,6 +266,8 @@ pub struct AgreementView {
     pub name: String,
     /// Accepted by the tenant.
     pub accepted: bool,
+    /// "Accept" (`accept_agreement`).
+    pub accept: Affordance,
 }
 
 /// A profile and whether it is complete.
@@ -277,6 +279,8 @@ pub struct ProfileView {
     pub name: String,
     /// Complete.
     pub complete: bool,
+    /// "Mark complete" or "Mark incomplete" (`update_profile` to the other state).
+    pub update: Affordance,
 }
 
 /// A membership held.
@@ -295,6 +299,8 @@ pub struct VerificationView {
     pub tenant: String,
     /// Program id.
     pub program: String,
+    /// The program's display name.
+    pub name: String,
     /// Enrollment status.
     pub enrollment: String,
     /// Verification status (`pending`, `rejected`, ...).
@@ -321,6 +327,8 @@ pub struct VerificationView {
     pub escalated_case: Option<String>,
     /// The appeals submitted, oldest first.
     pub appeals: Vec<AppealView>,
+    /// Its buttons, for the reader.
+    pub actions: VerificationActions,
 }
 
 /// One appeal submitted.
@@ -378,6 +386,8 @@ pub struct CaseView {
     pub comments: Vec<CommentView>,
     /// The resolution, once resolved.
     pub resolution: Option<String>,
+    /// Its buttons, for the reader.
+    pub actions: CaseActions,
 }
 
 /// A comment on a case.
@@ -415,6 +425,8 @@ pub struct UserView {
     pub roles: Vec<String>,
     /// The tenant's primary contact.
     pub primary_contact: bool,
+    /// "Save roles" (`grant_roles`/`revoke_roles` of this user).
+    pub change_roles: Affordance,
 }
 
 /// One event of the audit trail.
@@ -787,3 +799,12 @@ impl AppealsView {
         }
     }
 }
+
+mod affordance;
+mod pages;
+
+pub use affordance::{Affordance, RefusalView, unmet_ids};
+pub use pages::{
+    CaseActions, HeldMembershipView, LegalProgramView, OfferView, SupportView, UsersView,
+    VerificationActions,
+};

@@ -99,9 +99,15 @@ async fn a_support_admin_creates_a_tenant_and_issues_its_admin_a_token() {
     // The new admin sees its tenant and its users; staff list every tenant.
     let (status, users) = demo.get("/v1/tenants/litware/users", &gina).await;
     assert_eq!(status, StatusCode::OK, "{users}");
+    assert_eq!(users[0]["id"], "gina");
+    assert_eq!(users[0]["roles"], json!(["global_admin"]));
+    assert_eq!(users[0]["primary_contact"], true);
+    assert_eq!(users.as_array().map(Vec::len), Some(1), "{users}");
+    // Its "Save roles" button is refused until the verification is authorized.
+    assert_eq!(users[0]["change_roles"]["allowed"], false);
     assert_eq!(
-        users,
-        json!([{"id": "gina", "roles": ["global_admin"], "primary_contact": true}])
+        users[0]["change_roles"]["refusal"]["code"], "roles_frozen",
+        "{users}"
     );
     let (_, tenants) = demo.get("/v1/tenants", &agent).await;
     let ids: Vec<&str> = tenants

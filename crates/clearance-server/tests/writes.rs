@@ -598,3 +598,55 @@ async fn metrics_count_requests_decisions_and_the_cache() {
     }
     demo.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_answers_as_the_write_would_and_writes_nothing() {
+    use clearance_core::workflow::Command;
+    use clearance_server::Principal;
+
+    let demo = Demo::start().await;
+    let service = &demo.server.service;
+    let alice = Principal::Partner {
+        tenant: "contoso".to_owned(),
+        user: "alice".to_owned(),
+    };
+    let before = demo.trail("contoso").await.len();
+    let add = Command::AddUser {
+        user: "carl".to_owned(),
+        roles: Vec::new(),
+    };
+    let preview = service
+        .preview(&alice, "contoso", &add)
+        .expect("contoso is alice's");
+    let refusal = preview.refusal.expect("roles are frozen while pending");
+    assert!(!preview.allowed);
+    assert_eq!(refusal.code, "roles_frozen");
+    assert_eq!(
+        refusal
+            .unmet
+            .iter()
+            .map(|unmet| unmet.requirement.as_str())
+            .collect::<Vec<_>>(),
+        ["maicpp_verification_authorized"]
+    );
+    let written = service
+        .execute(&alice, "contoso", add, None)
+        .await
+        .expect_err("refused as previewed");
+    assert_eq!(written.to_string(), refusal.message);
+
+    let case = Command::OpenCase {
+        subject: "Vetting stuck".to_owned(),
+        program: None,
+        body: "Pending for 8 days.".to_owned(),
+    };
+    let preview = service
+        .preview(&alice, "contoso", &case)
+        .expect("reachable");
+    assert_eq!((preview.allowed, preview.refusal), (true, None));
+    assert_eq!(demo.trail("contoso").await.len(), before, "nothing written");
+    assert!(matches!(
+        service.preview(&alice, "fabrikam", &case),
+        Err(clearance_server::ServiceError::NotFound { what: "tenant", .. })
+    ));
+}

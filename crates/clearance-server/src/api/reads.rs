@@ -352,7 +352,8 @@ pub async fn list_users(
         state
             .service
             .users(&principal, &tenant, query.min_revision)
-            .await?,
+            .await?
+            .users,
     ))
 }
 

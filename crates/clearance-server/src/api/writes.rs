@@ -12,7 +12,6 @@ use axum::Json;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use clearance_core::WorkflowError;
 use clearance_core::workflow::Command;
 use serde::de::DeserializeOwned;
 
@@ -20,8 +19,8 @@ use super::AppState;
 use super::extract::{ApiJson, ApiPath, Caller, IdempotencyKey};
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::service::{Outcome, ServiceError};
-use crate::views::{UnmetView, WriteResult};
+use crate::service::Outcome;
+use crate::views::WriteResult;
 
 /// Set on a response that repeats the recorded answer to an earlier request.
 pub const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -117,26 +116,9 @@ impl<P, B> Write<P, B> {
         let outcome = service
             .execute(&self.principal, &tenant, command, self.key.0.as_deref())
             .await
-            .map_err(|error| refusal(service, error))?;
+            .map_err(|error| ApiError::explained(service.catalog(), error))?;
         Ok(written(outcome))
     }
-}
-
-/// A service error as an API error; a denial by the catalog carries the full
-/// explanation of every unmet requirement, as a check of the action would.
-fn refusal(service: &crate::Service, error: ServiceError) -> ApiError {
-    let ServiceError::Refused(WorkflowError::Denied { unmet, .. }) = &error else {
-        return error.into();
-    };
-    let catalog = service.catalog();
-    let unmet = unmet
-        .iter()
-        .filter_map(|id| catalog.requirement_ix(id))
-        .map(|ix| UnmetView::new(catalog, catalog.requirement(ix)))
-        .collect();
-    let mut api = ApiError::from(error);
-    api.detail.unmet = unmet;
-    api
 }
 
 /// Declares a write whose path is a tenant and one thing of it (`$param`) and

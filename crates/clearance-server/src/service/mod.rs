@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use clearance_core::calendar::SlaStatus;
 use clearance_core::catalog::{ActionIx, Gate};
-use clearance_core::state::{CaseStatus, SupportCase};
+use clearance_core::state::{CaseStatus, ProgramRecord, SupportCase};
 use clearance_core::workflow::{self, Actor, Command, Event, WorkflowError};
 use clearance_core::{Catalog, Tenant, VerificationStatus, decision};
 use clearance_store::{IdempotencyRecord, NewEvent, Store, StoreError};
@@ -31,6 +31,7 @@ use tokio::sync::watch;
 
 mod cache;
 mod document;
+mod preview;
 mod reads;
 mod sweep;
 mod tokens;
@@ -40,10 +41,11 @@ pub use document::document_media_type;
 
 use crate::auth::{self, Principal};
 use crate::views::{
-    AccessView, AgreementView, AppealView, CaseView, CheckResult, CommentView, DiagnosisView,
-    DocumentRef, EventPage, EventView, IssuedToken, LegalInfoView, MembershipView, ProfileView,
-    ProgramInfoView, QueueEntry, SweepReport, TenantSummary, UserView, VerificationView,
-    WorkspaceView,
+    AccessView, Affordance, AgreementView, AppealView, CaseActions, CaseView, CheckResult,
+    CommentView, DiagnosisView, DocumentRef, EventPage, EventView, HeldMembershipView, IssuedToken,
+    LegalInfoView, LegalProgramView, MembershipView, OfferView, ProfileView, ProgramInfoView,
+    QueueEntry, SupportView, SweepReport, TenantSummary, UserView, UsersView, VerificationActions,
+    VerificationView, WorkspaceView,
 };
 
 /// The largest document an appeal may carry.
@@ -417,9 +419,12 @@ impl Service {
         user: &str,
     ) -> Result<(), ServiceError> {
         match principal {
-            Principal::Partner { user: own, .. } if own != user => {
-                self.gate(principal, state, self.catalog().gates.other_users)
-            }
+            Principal::Partner { user: own, .. } if own != user => self.gate(
+                principal,
+                state,
+                self.catalog().gates.other_users,
+                Timestamp::now(),
+            ),
             Principal::Partner { .. } | Principal::Staff { .. } => Ok(()),
         }
     }
@@ -427,19 +432,41 @@ impl Service {
     /// For a partner, `decide` of the gate's action must allow its user; staff
     /// pass. A gate is resolved when the catalog loads, so it cannot be missing
     /// here; only a catalog that says `"off"` leaves the read ungated.
-    fn gate(&self, principal: &Principal, state: &Tenant, gate: Gate) -> Result<(), ServiceError> {
+    fn gate(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        gate: Gate,
+        now: Timestamp,
+    ) -> Result<(), ServiceError> {
         let Principal::Partner { user, .. } = principal else {
             return Ok(());
         };
         let Gate::Action(action) = gate else {
             return Ok(());
         };
-        let result = self.check_cached(state, user, action, Timestamp::now())?;
+        let result = self.check_cached(state, user, action, now)?;
         if result.allowed {
             Ok(())
         } else {
             Err(ServiceError::Denied(result))
         }
+    }
+
+    /// A read of `tenant` gated by `gate` (see [`Service::gate`]), after
+    /// `min_revision`: its state and the one moment the whole read uses.
+    async fn gated(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        gate: Gate,
+        min_revision: Option<u64>,
+    ) -> Result<(Arc<Tenant>, Timestamp), ServiceError> {
+        self.wait_for_revision(min_revision).await?;
+        let now = Timestamp::now();
+        let state = self.reachable(principal, tenant)?;
+        self.gate(principal, &state, gate, now)?;
+        Ok((state, now))
     }
 
     fn action(&self, id: &str, field: &str) -> Result<ActionIx, ServiceError> {

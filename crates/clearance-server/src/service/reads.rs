@@ -109,15 +109,32 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<LegalInfoView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.legal_info)?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.legal_info,
+                min_revision,
+            )
+            .await?;
         let catalog = self.catalog();
+        let afford = |command: Command| self.afford(principal, &state, &command, now);
         Ok(LegalInfoView {
             tenant: state.id.clone(),
             country: state.country.clone(),
             primary_contact: state.primary_contact.clone(),
-            programs: program_infos(catalog, &state, false),
+            programs: program_infos(catalog, &state, false)
+                .into_iter()
+                .map(|info| LegalProgramView {
+                    enroll: afford(Command::Enroll {
+                        program: info.program.clone(),
+                    }),
+                    submit: afford(Command::SubmitVerification {
+                        program: info.program.clone(),
+                    }),
+                    info,
+                })
+                .collect(),
             agreements: catalog
                 .agreements
                 .iter()
@@ -127,17 +144,27 @@ impl Service {
                     accepted: catalog
                         .agreement_ix(&agreement.id)
                         .is_some_and(|ix| state.agreements.contains(ix)),
+                    accept: afford(Command::AcceptAgreement {
+                        agreement: agreement.id.clone(),
+                    }),
                 })
                 .collect(),
             profiles: catalog
                 .profiles
                 .iter()
-                .map(|profile| ProfileView {
-                    profile: profile.id.clone(),
-                    name: profile.name.clone(),
-                    complete: catalog
+                .map(|profile| {
+                    let complete = catalog
                         .profile_ix(&profile.id)
-                        .is_some_and(|ix| state.profiles.contains(ix)),
+                        .is_some_and(|ix| state.profiles.contains(ix));
+                    ProfileView {
+                        profile: profile.id.clone(),
+                        name: profile.name.clone(),
+                        complete,
+                        update: afford(Command::UpdateProfile {
+                            profile: profile.id.clone(),
+                            complete: !complete,
+                        }),
+                    }
                 })
                 .collect(),
             capability_score: state.capability_score,
@@ -160,28 +187,69 @@ impl Service {
         program: &str,
         min_revision: Option<u64>,
     ) -> Result<VerificationView, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.verification)?;
-        let catalog = self.catalog();
-        let program_ix = catalog
-            .program_ix(program)
-            .ok_or_else(|| ServiceError::NotFound {
-                what: "program",
-                id: program.to_owned(),
-            })?;
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.verification,
+                min_revision,
+            )
+            .await?;
+        let program_ix =
+            self.catalog()
+                .program_ix(program)
+                .ok_or_else(|| ServiceError::NotFound {
+                    what: "program",
+                    id: program.to_owned(),
+                })?;
         let record = state
             .program(program_ix)
             .ok_or_else(|| ServiceError::NotFound {
                 what: "enrollment",
                 id: program.to_owned(),
             })?;
+        Ok(self.verification_view(principal, &state, record, now))
+    }
+
+    /// The verification summary of every program the tenant is enrolled in,
+    /// in the order it enrolled (gated as [`Service::verification`]).
+    pub async fn verifications(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<VerificationView>, ServiceError> {
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.verification,
+                min_revision,
+            )
+            .await?;
+        Ok(state
+            .programs
+            .iter()
+            .map(|record| self.verification_view(principal, &state, record, now))
+            .collect())
+    }
+
+    fn verification_view(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        record: &ProgramRecord,
+        now: Timestamp,
+    ) -> VerificationView {
+        let catalog = self.catalog();
+        let program = catalog.program(record.program);
         let verification = &record.verification;
-        let sla = self.sla(verification, Timestamp::now());
+        let sla = self.sla(verification, now);
         let max = catalog.vetting.max_appeals;
-        Ok(VerificationView {
+        VerificationView {
             tenant: state.id.clone(),
-            program: program.to_owned(),
+            program: program.id.clone(),
+            name: program.name.clone(),
             enrollment: record.enrollment.as_str().to_owned(),
             status: verification.status.as_str().to_owned(),
             reason: verification.reason.clone(),
@@ -204,7 +272,8 @@ impl Service {
                     at: appeal.at.to_string(),
                 })
                 .collect(),
-        })
+            actions: self.verification_actions(principal, state, &program.id, now),
+        }
     }
 
     /// The tenant's users and their roles (gated by the catalog's `view_users` gate for partners).
@@ -213,23 +282,32 @@ impl Service {
         principal: &Principal,
         tenant: &str,
         min_revision: Option<u64>,
-    ) -> Result<Vec<UserView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_users)?;
-        Ok(state
-            .users
-            .iter()
-            .map(|user| UserView {
-                id: user.id.clone(),
-                roles: user
-                    .roles
-                    .iter()
-                    .map(|role| self.catalog().role(role).id.clone())
-                    .collect(),
-                primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
-            })
-            .collect())
+    ) -> Result<UsersView, ServiceError> {
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_users,
+                min_revision,
+            )
+            .await?;
+        Ok(UsersView {
+            users: state
+                .users
+                .iter()
+                .map(|user| UserView {
+                    id: user.id.clone(),
+                    roles: user
+                        .roles
+                        .iter()
+                        .map(|role| self.catalog().role(role).id.clone())
+                        .collect(),
+                    primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
+                    change_roles: self.change_roles_affordance(principal, &state, &user.id, now),
+                })
+                .collect(),
+            add_user: self.add_user_affordance(principal, &state, now),
+        })
     }
 
     /// The tenant's support cases (gated by the catalog's `view_cases` gate for partners).
@@ -239,13 +317,181 @@ impl Service {
         tenant: &str,
         min_revision: Option<u64>,
     ) -> Result<Vec<CaseView>, ServiceError> {
-        self.wait_for_revision(min_revision).await?;
-        let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.view_cases)?;
-        Ok(state
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_cases,
+                min_revision,
+            )
+            .await?;
+        Ok(self.case_views(principal, &state, now))
+    }
+
+    /// The support page: the tenant's cases (gated as [`Service::cases`]),
+    /// the programs a new case may concern, and "Open case".
+    pub async fn support(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<SupportView, ServiceError> {
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.view_cases,
+                min_revision,
+            )
+            .await?;
+        let text = || "dry run".to_owned();
+        Ok(SupportView {
+            cases: self.case_views(principal, &state, now),
+            programs: state
+                .programs
+                .iter()
+                .map(|record| {
+                    let program = self.catalog().program(record.program);
+                    ProgramInfoView {
+                        program: program.id.clone(),
+                        name: program.name.clone(),
+                        enrolled: true,
+                        enrollment: Some(record.enrollment.as_str().to_owned()),
+                        verification: Some(record.verification.status.as_str().to_owned()),
+                    }
+                })
+                .collect(),
+            open_case: self.afford(
+                principal,
+                &state,
+                &Command::OpenCase {
+                    subject: text(),
+                    program: None,
+                    body: text(),
+                },
+                now,
+            ),
+        })
+    }
+
+    fn case_views(&self, principal: &Principal, state: &Tenant, now: Timestamp) -> Vec<CaseView> {
+        state
             .cases
             .iter()
-            .map(|case| case_view(self.catalog(), &state.id, case))
+            .map(|case| self.case_view(principal, state, case, now))
+            .collect()
+    }
+
+    fn case_view(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        case: &SupportCase,
+        now: Timestamp,
+    ) -> CaseView {
+        let catalog = self.catalog();
+        CaseView {
+            tenant: state.id.clone(),
+            id: case.id.clone(),
+            subject: case.subject.clone(),
+            program: case
+                .program
+                .map(|program| catalog.program(program).id.clone()),
+            opened_by: case.opened_by.clone(),
+            opened_at: case.opened_at.to_string(),
+            status: match case.status {
+                CaseStatus::Open => "open",
+                CaseStatus::Resolved => "resolved",
+            }
+            .to_owned(),
+            comments: case
+                .comments
+                .iter()
+                .map(|comment| CommentView {
+                    by: comment.by.clone(),
+                    at: comment.at.to_string(),
+                    body: comment.body.clone(),
+                })
+                .collect(),
+            resolution: case.resolution.clone(),
+            actions: self.case_actions(principal, state, &case.id, now),
+        }
+    }
+
+    /// The memberships the tenant holds (gated by the catalog's
+    /// `membership_page` gate for partners).
+    pub async fn memberships(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<HeldMembershipView>, ServiceError> {
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.membership_page,
+                min_revision,
+            )
+            .await?;
+        Ok(state
+            .memberships
+            .iter()
+            .map(|held| {
+                let offer = self.catalog().offer(held.offer);
+                HeldMembershipView {
+                    offer: offer.id.clone(),
+                    name: offer.name.clone(),
+                    expires_at: held.expires_at.to_string(),
+                    active: held.expires_at > now,
+                }
+            })
+            .collect())
+    }
+
+    /// Every membership offer of the catalog with its Buy and Renew buttons
+    /// (gated by the catalog's `offers_page` gate for partners).
+    pub async fn offers(
+        &self,
+        principal: &Principal,
+        tenant: &str,
+        min_revision: Option<u64>,
+    ) -> Result<Vec<OfferView>, ServiceError> {
+        let (state, now) = self
+            .gated(
+                principal,
+                tenant,
+                self.catalog().gates.offers_page,
+                min_revision,
+            )
+            .await?;
+        // An action the catalog turned off has no button.
+        let button = |gate: Gate, command: Command| {
+            gate.action()
+                .map(|_| self.afford(principal, &state, &command, now))
+        };
+        Ok(self
+            .catalog()
+            .offers
+            .iter()
+            .map(|offer| OfferView {
+                offer: offer.id.clone(),
+                name: offer.name.clone(),
+                term_days: offer.term_days,
+                renewal_window_days: offer.renewal_window_days,
+                buy: button(
+                    offer.buy,
+                    Command::BuyMembership {
+                        offer: offer.id.clone(),
+                    },
+                ),
+                renew: button(
+                    offer.renew,
+                    Command::RenewMembership {
+                        offer: offer.id.clone(),
+                    },
+                ),
+            })
             .collect())
     }
 
@@ -277,7 +523,12 @@ impl Service {
         limit: u32,
     ) -> Result<EventPage, ServiceError> {
         let state = self.reachable(principal, tenant)?;
-        self.gate(principal, &state, self.catalog().gates.audit_trail)?;
+        self.gate(
+            principal,
+            &state,
+            self.catalog().gates.audit_trail,
+            Timestamp::now(),
+        )?;
         if limit == 0 || limit > MAX_EVENT_PAGE {
             return Err(ServiceError::invalid(
                 "limit",
@@ -334,13 +585,19 @@ impl Service {
         min_revision: Option<u64>,
     ) -> Result<TenantSummary, ServiceError> {
         let state = self.tenant(principal, tenant, min_revision).await?;
-        self.gate(principal, &state, self.catalog().gates.tenant_summary)?;
+        self.gate(
+            principal,
+            &state,
+            self.catalog().gates.tenant_summary,
+            Timestamp::now(),
+        )?;
         Ok(summary(self.catalog(), &state))
     }
 
     /// Every support case across tenants (staff only); open ones first, oldest first.
     pub fn all_cases(&self, principal: &Principal) -> Result<Vec<CaseView>, ServiceError> {
         require_staff(principal)?;
+        let now = Timestamp::now();
         let mut cases: Vec<(bool, Timestamp, CaseView)> = self
             .all_tenants()
             .iter()
@@ -349,7 +606,7 @@ impl Service {
                     (
                         case.status != CaseStatus::Open,
                         case.opened_at,
-                        case_view(self.catalog(), &state.id, case),
+                        self.case_view(principal, state, case, now),
                     )
                 })
             })
@@ -440,33 +697,5 @@ fn summary(catalog: &Catalog, state: &Tenant) -> TenantSummary {
         primary_contact: state.primary_contact.clone(),
         version: state.version,
         programs: program_infos(catalog, state, true),
-    }
-}
-
-fn case_view(catalog: &Catalog, tenant: &str, case: &SupportCase) -> CaseView {
-    CaseView {
-        tenant: tenant.to_owned(),
-        id: case.id.clone(),
-        subject: case.subject.clone(),
-        program: case
-            .program
-            .map(|program| catalog.program(program).id.clone()),
-        opened_by: case.opened_by.clone(),
-        opened_at: case.opened_at.to_string(),
-        status: match case.status {
-            CaseStatus::Open => "open",
-            CaseStatus::Resolved => "resolved",
-        }
-        .to_owned(),
-        comments: case
-            .comments
-            .iter()
-            .map(|comment| CommentView {
-                by: comment.by.clone(),
-                at: comment.at.to_string(),
-                body: comment.body.clone(),
-            })
-            .collect(),
-        resolution: case.resolution.clone(),
     }
 }

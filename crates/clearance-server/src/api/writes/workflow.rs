@@ -243,7 +243,8 @@ pub async fn appeal(
             document,
             key.0.as_deref(),
         )
-        .await?;
+        .await
+        .map_err(|error| ApiError::explained(state.service.catalog(), error))?;
     Ok(written(outcome))
 }
 

@@ -16,8 +16,8 @@ use tokio::task::JoinHandle;
 
 use crate::bulk::{Imported, NewTenant, import_postgres};
 use crate::group_commit::{
-    AppendRequest, Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
-    submit, timed_out,
+    AppendRequest, Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch,
+    plan_batch, submit, timed_out,
 };
 use crate::load::{LOAD_QUEUE, LoadRow, TenantLoader, send_histories};
 use crate::notify::RevisionSignal;
@@ -524,12 +524,10 @@ async fn run_writer(
     while let Some(batch) = next_batch(&mut commands).await {
         // Bounded, so a stalled connection cannot hold every later append: dropping the
         // transaction rolls it back (or the dead connection takes it with it).
-        let committed = tokio::time::timeout(
-            limit,
-            commit_with_retries(&pool, &batch.appends, &channel),
-        )
-        .await
-        .unwrap_or_else(|_| Err(timed_out(&batch.appends, limit)));
+        let committed =
+            tokio::time::timeout(limit, commit_with_retries(&pool, &batch.appends, &channel))
+                .await
+                .unwrap_or_else(|_| Err(timed_out(&batch.appends, limit)));
         let shutdown = match committed {
             Ok((outcomes, revision)) => {
                 if let Some(revision) = revision {

@@ -22,11 +22,10 @@ async fn an_append_behind_a_foreign_write_lock_is_refused_fast_and_never_committ
     let dir = tempfile::tempdir().expect("a temporary directory");
     let path = dir.path().join("clearance.db");
     let location = path.to_str().expect("UTF-8 path");
-    let store = Store::open_with(
-        StoreOptions::new(location).write_timeout(Duration::from_millis(300)),
-    )
-    .await
-    .expect("the store opens");
+    let store =
+        Store::open_with(StoreOptions::new(location).write_timeout(Duration::from_millis(300)))
+            .await
+            .expect("the store opens");
     store
         .append("contoso", 0, vec![event()], None)
         .await

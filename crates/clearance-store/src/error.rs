@@ -1,6 +1,7 @@
 //! The one error type every store operation returns.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a store operation failed.
 ///
@@ -83,6 +84,28 @@ pub enum StoreError {
         /// The decoder's message.
         message: String,
     },
+    /// The database did not answer in time (unreachable, locked or stalled); the append was
+    /// never written and never will be: its caller gave up before the writer took it.
+    #[error("the database did not answer within {waited:?}; nothing was written")]
+    Unavailable {
+        /// How long the append waited.
+        waited: Duration,
+    },
+    /// The database failed or stalled while committing an append: it may have committed or not.
+    /// A retry under the same idempotency key is safe: it finds the recorded outcome if the
+    /// append committed, and applies it once if not.
+    #[error(
+        "the database did not confirm the commit within {waited:?}; the write may have been \
+         committed: retry with the same idempotency key"
+    )]
+    OutcomeUnknown {
+        /// How long the append waited.
+        waited: Duration,
+    },
+    /// The writer's answer to an append whose caller had already given up (never seen by a
+    /// caller: it is the reason the append was skipped).
+    #[error("the append was abandoned by its caller before it was written")]
+    Abandoned,
     /// The store was closed (or its writer stopped) before the operation could run.
     #[error("the store is closed")]
     Closed,

@@ -5,10 +5,21 @@
 //! versions of the batch's tenants and the idempotency keys already recorded, then decides each
 //! append on its own (a stale one is refused and contributes nothing), so one failed append never
 //! touches the others. Each caller is answered only after the commit.
+//!
+//! A caller waits a bounded time ([`crate::StoreOptions::write_timeout`]). Whether a late append
+//! is still written is decided by its [`Claim`]: the writer claims every append it plans, after
+//! the transaction holds the store's write lock, and the caller abandons one whose deadline
+//! passed; whichever comes first wins. An abandoned append is never planned, so it is never
+//! committed later; a claimed one is answered by the writer, which bounds its transaction too.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
 
 use std::collections::{HashMap, HashSet};
 
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::timeout;
 
 use crate::records::EncodedEvent;
 use crate::{Appended, IdempotencyRecord, StoreError};
@@ -28,6 +39,86 @@ pub(crate) struct AppendRequest {
 pub(crate) struct PendingAppend {
     pub request: AppendRequest,
     pub reply: oneshot::Sender<Result<Appended, StoreError>>,
+    pub claim: Claim,
+}
+
+/// Who decides an append's fate once its caller's deadline is near: the writer (it planned the
+/// append into a transaction) or the caller (it gave up first, so the append is never written).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Claim(Arc<AtomicU8>);
+
+const WAITING: u8 = 0;
+const CLAIMED: u8 = 1;
+const ABANDONED: u8 = 2;
+
+impl Claim {
+    /// The writer takes the append into its transaction; false once the caller abandoned it.
+    /// Claiming again (a batch retried) is allowed.
+    pub(crate) fn claim(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(WAITING, CLAIMED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(state) => state == CLAIMED,
+        }
+    }
+
+    /// The caller gives up; false when the writer claimed the append first.
+    fn abandon(&self) -> bool {
+        self.0
+            .compare_exchange(WAITING, ABANDONED, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+    }
+
+    /// Whether the writer took the append into a transaction.
+    pub(crate) fn is_claimed(&self) -> bool {
+        self.0.load(Ordering::Acquire) == CLAIMED
+    }
+}
+
+/// Queues `pending` for the writer and waits for its outcome, at most `limit` before the writer
+/// claims it (then [`StoreError::Unavailable`]: it will never be written), and at most `limit`
+/// more for a claimed append's transaction (then [`StoreError::OutcomeUnknown`], which the writer
+/// also answers when its own bound on the transaction passes).
+pub(crate) async fn submit<W>(
+    writer: &mpsc::Sender<Command<W>>,
+    request: AppendRequest,
+    limit: Duration,
+) -> Result<Appended, StoreError> {
+    let (reply, outcome) = oneshot::channel();
+    let claim = Claim::default();
+    let pending = PendingAppend {
+        request,
+        reply,
+        claim: claim.clone(),
+    };
+    let unavailable = StoreError::Unavailable { waited: limit };
+    match timeout(limit, writer.send(Command::Append(pending))).await {
+        Ok(sent) => sent.map_err(|_| StoreError::Closed)?,
+        // Never queued, so never written.
+        Err(_) => return Err(unavailable),
+    }
+    let mut outcome = outcome;
+    match timeout(limit, &mut outcome).await {
+        Ok(answer) => return answer.map_err(|_| StoreError::Closed)?,
+        Err(_) if claim.abandon() => return Err(unavailable),
+        Err(_) => {}
+    }
+    match timeout(limit, outcome).await {
+        Ok(answer) => answer.map_err(|_| StoreError::Closed)?,
+        Err(_) => Err(StoreError::OutcomeUnknown { waited: limit * 2 }),
+    }
+}
+
+/// The failure a writer answers when its bound on a batch's transaction passed: an append it
+/// had claimed may have committed, one it had not never will.
+pub(crate) fn timed_out(appends: &[PendingAppend], limit: Duration) -> StoreError {
+    if appends.iter().any(|pending| pending.claim.is_claimed()) {
+        StoreError::OutcomeUnknown { waited: limit }
+    } else {
+        StoreError::Unavailable { waited: limit }
+    }
 }
 
 /// What the writer task is asked to do. `W` is the backend's other writes that also go through
@@ -134,7 +225,12 @@ pub(crate) fn plan_batch<'a>(
         idempotency: Vec::new(),
         revision,
     };
-    for PendingAppend { request, .. } in appends {
+    for PendingAppend { request, claim, .. } in appends {
+        if !claim.claim() {
+            // Its caller gave up: it must never be written, now or later.
+            plan.outcomes.push(Err(StoreError::Abandoned));
+            continue;
+        }
         let tenant = request.tenant.as_str();
         if let Some(record) = &request.idempotency {
             let key = (record.principal.as_str(), record.key.as_str());
@@ -232,6 +328,7 @@ mod tests {
                 }),
             },
             reply: oneshot::channel().0,
+            claim: Claim::default(),
         }
     }
 
@@ -325,5 +422,20 @@ mod tests {
             Err(StoreError::Conflict { actual: 0, .. })
         ));
         assert!(plan.tenant_versions.is_empty());
+    }
+
+    #[test]
+    fn an_append_its_caller_abandoned_is_never_planned_and_a_claimed_one_cannot_be_abandoned() {
+        let appends = vec![append("a", 0, 1, Some("gone")), append("b", 0, 1, None)];
+        assert!(appends[0].claim.abandon());
+        let plan = plan_batch(&appends, 0, &HashMap::new(), &HashSet::new());
+        assert!(matches!(plan.outcomes[0], Err(StoreError::Abandoned)));
+        assert!(plan.idempotency.is_empty());
+        assert_eq!(plan.events.len(), 1);
+        assert_eq!(plan.events[0].tenant, "b");
+        assert!(appends[1].claim.is_claimed());
+        assert!(!appends[1].claim.abandon());
+        // A batch retried claims its appends again.
+        assert!(appends[1].claim.claim());
     }
 }

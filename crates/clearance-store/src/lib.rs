@@ -50,7 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 
 pub use auth::{DemoRevoked, Pruned, SignInLimit, SignInLimits, SignInReservation, demo_principal};
 pub use bulk::{Imported, NewTenant};
@@ -61,7 +61,7 @@ pub use records::{
     TenantHistory,
 };
 
-use group_commit::{AppendRequest, PendingAppend};
+use group_commit::AppendRequest;
 use postgres::PostgresStore;
 use records::{EncodedEvent, check_blob_address};
 use sqlite::{SqliteStore, SqliteWrite};
@@ -76,6 +76,7 @@ pub struct StoreOptions {
     schema: Option<String>,
     max_connections: u32,
     poll_interval: Duration,
+    write_timeout: Duration,
 }
 
 impl StoreOptions {
@@ -86,7 +87,19 @@ impl StoreOptions {
             schema: None,
             max_connections: 8,
             poll_interval: Duration::from_millis(500),
+            write_timeout: DEFAULT_WRITE_TIMEOUT,
         }
+    }
+
+    /// How long an append waits for the database before it is refused with
+    /// [`StoreError::Unavailable`] (never written, not even later), and on PostgreSQL how long
+    /// an operation waits for a connection. An append the writer already took into its
+    /// transaction waits up to as long again for the commit, then fails with
+    /// [`StoreError::OutcomeUnknown`]. Default: 800 ms, so a write answers within 2 s even when
+    /// the database is gone.
+    pub fn write_timeout(mut self, write_timeout: Duration) -> Self {
+        self.write_timeout = write_timeout;
+        self
     }
 
     /// PostgreSQL only: keep the store's tables in this schema (created if absent) instead of
@@ -110,6 +123,9 @@ impl StoreOptions {
         self
     }
 }
+
+/// See [`StoreOptions::write_timeout`].
+const DEFAULT_WRITE_TIMEOUT: Duration = Duration::from_millis(800);
 
 /// Which database a location names.
 enum Location {
@@ -263,6 +279,12 @@ impl Store {
     /// Refused, writing nothing, with [`StoreError::Conflict`] when the tenant is at another
     /// version, and with [`StoreError::DuplicateIdempotencyKey`] when the record's key is taken.
     /// Returns once the commit is durable.
+    ///
+    /// Bounded in time: when the database does not answer within the
+    /// [`StoreOptions::write_timeout`], the append fails with [`StoreError::Unavailable`] and is
+    /// never written, now or later; when the database fails or stalls during the commit itself,
+    /// with [`StoreError::OutcomeUnknown`] (or a database error), after which a retry under the
+    /// same idempotency key is safe.
     pub async fn append(
         &self,
         tenant: &str,
@@ -270,19 +292,15 @@ impl Store {
         events: Vec<NewEvent>,
         idempotency: Option<IdempotencyRecord>,
     ) -> Result<Appended, StoreError> {
-        let (reply, outcome) = oneshot::channel();
-        let pending = PendingAppend {
-            request: AppendRequest {
-                tenant: tenant.to_owned(),
-                expected: expected_version,
-                events: events.into_iter().map(EncodedEvent::encode).collect(),
-                idempotency,
-            },
-            reply,
+        let request = AppendRequest {
+            tenant: tenant.to_owned(),
+            expected: expected_version,
+            events: events.into_iter().map(EncodedEvent::encode).collect(),
+            idempotency,
         };
         match &*self.backend {
-            Backend::Sqlite(store) => store.append(pending, outcome).await,
-            Backend::Postgres(store) => store.append(pending, outcome).await,
+            Backend::Sqlite(store) => store.append(request).await,
+            Backend::Postgres(store) => store.append(request).await,
         }
     }
 

@@ -16,7 +16,8 @@ use tokio::task::JoinHandle;
 
 use crate::bulk::{Imported, NewTenant, import_postgres};
 use crate::group_commit::{
-    Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
+    AppendRequest, Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch,
+    plan_batch, submit, timed_out,
 };
 use crate::load::{LOAD_QUEUE, LoadRow, TenantLoader, send_histories};
 use crate::notify::RevisionSignal;
@@ -36,6 +37,8 @@ pub(crate) struct PostgresStore {
     pool: PgPool,
     writer: mpsc::Sender<Command<Infallible>>,
     signal: Arc<RevisionSignal>,
+    /// See [`StoreOptions::write_timeout`].
+    write_timeout: Duration,
     /// The NOTIFY channel of this store's schema.
     channel: String,
     writer_task: Mutex<Option<JoinHandle<()>>>,
@@ -66,6 +69,9 @@ impl PostgresStore {
         // The listener holds one connection for good; the writer and readers share the rest.
         let pool = PgPoolOptions::new()
             .max_connections(options.max_connections.max(3))
+            // Fail fast while the database is unreachable: the default waits 30 s for a
+            // connection, and a write's caller must hear 503 long before that.
+            .acquire_timeout(options.write_timeout)
             .connect_with(connect)
             .await?;
         {
@@ -82,7 +88,13 @@ impl PostgresStore {
         let mut listener = PgListener::connect_with(&pool).await?;
         listener.listen(&channel).await?;
         let (sender, commands) = mpsc::channel(WRITE_QUEUE);
-        let writer_task = tokio::spawn(run_writer(pool.clone(), commands, signal.clone(), channel));
+        let writer_task = tokio::spawn(run_writer(
+            pool.clone(),
+            commands,
+            signal.clone(),
+            channel,
+            options.write_timeout,
+        ));
         let watchers = vec![
             tokio::spawn(run_listener(listener, signal.clone())),
             tokio::spawn(run_poller(
@@ -96,6 +108,7 @@ impl PostgresStore {
             pool,
             writer: sender,
             signal,
+            write_timeout: options.write_timeout,
             channel: notification_channel(&schema),
             writer_task: Mutex::new(Some(writer_task)),
             watchers,
@@ -108,14 +121,9 @@ impl PostgresStore {
 
     pub(crate) async fn append(
         &self,
-        pending: PendingAppend,
-        outcome: oneshot::Receiver<Result<Appended, StoreError>>,
-    ) -> Result<Appended, StoreError> {
-        self.writer
-            .send(Command::Append(pending))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        outcome.await.map_err(|_| StoreError::Closed)?
+        request: AppendRequest,
+    ) -> Result<crate::Appended, StoreError> {
+        submit(&self.writer, request, self.write_timeout).await
     }
 
     pub(crate) async fn import_new_tenants(
@@ -511,9 +519,16 @@ async fn run_writer(
     mut commands: mpsc::Receiver<Command<Infallible>>,
     signal: Arc<RevisionSignal>,
     channel: String,
+    limit: Duration,
 ) {
     while let Some(batch) = next_batch(&mut commands).await {
-        let shutdown = match commit_with_retries(&pool, &batch.appends, &channel).await {
+        // Bounded, so a stalled connection cannot hold every later append: dropping the
+        // transaction rolls it back (or the dead connection takes it with it).
+        let committed =
+            tokio::time::timeout(limit, commit_with_retries(&pool, &batch.appends, &channel))
+                .await
+                .unwrap_or_else(|_| Err(timed_out(&batch.appends, limit)));
+        let shutdown = match committed {
             Ok((outcomes, revision)) => {
                 if let Some(revision) = revision {
                     signal.advance(revision);

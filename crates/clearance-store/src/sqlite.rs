@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use crate::auth::{self, AuthWrite};
 use crate::bulk::{SqliteImport, import_sqlite};
 use crate::group_commit::{
-    Batch, Command, PendingAppend, batch_keys, batch_tenants, next_batch, plan_batch,
+    AppendRequest, Batch, Command, batch_keys, batch_tenants, next_batch, plan_batch, submit,
 };
 use crate::load::{LOAD_QUEUE, LoadRow, TenantLoader, send_histories};
 use crate::notify::RevisionSignal;
@@ -64,6 +64,8 @@ pub(crate) struct SqliteStore {
     writer: mpsc::Sender<Command<SqliteWrite>>,
     readers: SqlitePool,
     signal: Arc<RevisionSignal>,
+    /// See [`StoreOptions::write_timeout`].
+    write_timeout: Duration,
     writer_task: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -114,6 +116,7 @@ impl SqliteStore {
             writer: sender,
             readers,
             signal,
+            write_timeout: options.write_timeout,
             writer_task: Mutex::new(Some(writer_task)),
         })
     }
@@ -128,14 +131,9 @@ impl SqliteStore {
 
     pub(crate) async fn append(
         &self,
-        pending: PendingAppend,
-        outcome: oneshot::Receiver<Result<crate::Appended, StoreError>>,
+        request: AppendRequest,
     ) -> Result<crate::Appended, StoreError> {
-        self.writer
-            .send(Command::Append(pending))
-            .await
-            .map_err(|_| StoreError::Closed)?;
-        outcome.await.map_err(|_| StoreError::Closed)?
+        submit(&self.writer, request, self.write_timeout).await
     }
 
     /// The pool of read-only connections.

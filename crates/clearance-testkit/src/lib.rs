@@ -1,11 +1,12 @@
 //! Test-only helpers shared by clearance's tests, kept out of the production
 //! crates: the seed tenant (read from `scenarios/`), a demo server on a
-//! loopback port, and the kill -9 durability checks. Used only as a
+//! loopback port, the kill -9 durability checks, and the fuzzing generators. Used only as a
 //! dev-dependency (`publish = false`).
 
 #![warn(missing_docs)]
 
 pub mod crash;
+pub mod fuzz;
 pub mod server;
 
 use clearance_core::{Catalog, Diagnosis, Scenario};

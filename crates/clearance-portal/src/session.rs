@@ -117,7 +117,7 @@ pub(crate) async fn find(service: &Service, token: &str) -> Result<Option<Sessio
     let principal = session
         .get("principal")
         .cloned()
-        .and_then(|principal| Principal::from_stored(principal).ok());
+        .and_then(|principal| serde_json::from_value::<Principal>(principal).ok());
     let login = session.get("login").and_then(|login| login.as_str());
     let csrf = session.get("csrf").and_then(|csrf| csrf.as_str());
     match (principal, login, csrf) {

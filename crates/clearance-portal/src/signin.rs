@@ -249,7 +249,7 @@ pub async fn logout(
 
 /// A principal as stored with a sign-in (an unreadable one signs nobody in).
 fn principal_of(value: Value) -> Option<Principal> {
-    Principal::from_stored(value).ok()
+    serde_json::from_value(value).ok()
 }
 
 /// A `next` that stays on this site: a path, not `//host` or `/\host`.

@@ -35,12 +35,6 @@ pub enum Principal {
 }
 
 impl Principal {
-    /// A principal as stored with a token or a sign-in: a demo credential's
-    /// mark ([`clearance_store::demo_principal`]) is not part of it.
-    pub fn from_stored(value: serde_json::Value) -> Result<Principal, serde_json::Error> {
-        serde_json::from_value(clearance_store::without_demo_mark(value))
-    }
-
     /// The actor recorded with the events this principal causes.
     pub fn actor(&self) -> Actor {
         match self {
@@ -124,21 +118,6 @@ mod tests {
         assert_eq!(
             token_hash("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
-
-    #[test]
-    fn a_stored_demo_principal_reads_without_its_mark() {
-        let principal = Principal::Partner {
-            tenant: "contoso".into(),
-            user: "alice".into(),
-        };
-        let stored = clearance_store::demo_principal(
-            serde_json::to_value(&principal).expect("a principal serializes"),
-        );
-        assert_eq!(
-            Principal::from_stored(stored).expect("the mark is dropped"),
-            principal
         );
     }
 

@@ -54,15 +54,6 @@ pub fn demo_principal(mut principal: Value) -> Value {
     principal
 }
 
-/// `principal` as stored, without the mark [`demo_principal`] may have added: the form its
-/// readers deserialize (a principal refuses unknown fields).
-pub fn without_demo_mark(mut principal: Value) -> Value {
-    if let Value::Object(fields) = &mut principal {
-        fields.remove(DEMO_MARK);
-    }
-    principal
-}
-
 /// The limits a sign-in attempt is counted against: attempts after `since` per login and per
 /// client address (0: no limit).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

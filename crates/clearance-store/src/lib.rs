@@ -52,10 +52,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::{broadcast, oneshot, watch};
 
-pub use auth::{
-    DemoRevoked, Pruned, SignInLimit, SignInLimits, SignInReservation, demo_principal,
-    without_demo_mark,
-};
+pub use auth::{DemoRevoked, Pruned, SignInLimit, SignInLimits, SignInReservation, demo_principal};
 pub use bulk::{Imported, NewTenant};
 pub use error::StoreError;
 pub use load::{LOAD_BATCH, RawHistory, RawSnapshot, TenantLoader};

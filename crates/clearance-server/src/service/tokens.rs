@@ -23,7 +23,7 @@ impl Service {
         let Some(value) = self.inner.store.find_token(&hash).await? else {
             return Err(ServiceError::Unauthenticated);
         };
-        let principal = Principal::from_stored(value)
+        let principal: Principal = serde_json::from_value(value)
             .map_err(|error| ServiceError::Corrupt(format!("token principal: {error}")))?;
         self.inner
             .tokens

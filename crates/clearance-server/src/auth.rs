@@ -15,7 +15,7 @@ pub const TOKEN_PREFIX: &str = "clr_";
 
 /// Who a request acts as.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Principal {
     /// The operator's support staff: any tenant's vetting and cases.
     Staff {

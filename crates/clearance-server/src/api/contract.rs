@@ -210,8 +210,8 @@ pub fn add_input_limits(document: &mut Value) {
     }
     // The form's fields are the only ones read: any other is refused.
     schemas["AppealForm"]["additionalProperties"] = Value::Bool(false);
-    // A principal is one of its kinds with exactly that kind's fields
-    // (`deny_unknown_fields` on the tagged enum, which utoipa does not state).
+    // A principal is one of its kinds with exactly that kind's fields (the
+    // token request refuses any other; utoipa does not state it for an enum).
     if let Some(kinds) = schemas["Principal"]["oneOf"].as_array_mut() {
         for kind in kinds {
             kind["additionalProperties"] = Value::Bool(false);

@@ -33,8 +33,28 @@ pub struct CreateTenantRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
-    /// Who the token acts as.
+    /// Who the token acts as: its kind's fields and no other.
+    #[serde(deserialize_with = "exact_principal")]
     pub principal: Principal,
+}
+
+/// A principal with exactly its kind's fields. `Principal` itself reads stored
+/// principals tolerantly (the store marks demo credentials with a field of its
+/// own), so the request refuses unknown fields here: any field the principal
+/// would not write back is unknown.
+fn exact_principal<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Principal, D::Error> {
+    use serde::de::Error;
+    let given = serde_json::Value::deserialize(deserializer)?;
+    let principal: Principal = serde_json::from_value(given.clone()).map_err(D::Error::custom)?;
+    let known = serde_json::to_value(&principal).map_err(D::Error::custom)?;
+    if let (Some(given), Some(known)) = (given.as_object(), known.as_object())
+        && let Some(unknown) = given.keys().find(|key| !known.contains_key(*key))
+    {
+        return Err(D::Error::custom(format!("unknown field `{unknown}`")));
+    }
+    Ok(principal)
 }
 
 /// A token to revoke.

@@ -898,13 +898,9 @@ impl<'a> Finder<'a> {
             | RequirementKind::Verification { program, .. } => *program == self.program,
             _ => false,
         };
-        let home = catalog
-            .workspaces
-            .iter()
-            .position(|w| w.requires.iter().any(about_program))
-            .map(|i| WorkspaceIx(u16::try_from(i).expect("a catalog index fits in u16")));
-        let Some(home) = home else {
-            // No workspace names the program: its focus is every action that does.
+        // The catalog names each program's home page (`home`, or "off").
+        let Some(home) = catalog.program(self.program).home else {
+            // No home page: the program's focus is every action that names it.
             return Focus {
                 home: None,
                 workspaces: Vec::new(),

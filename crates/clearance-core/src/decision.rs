@@ -57,7 +57,8 @@ impl Decision<'_> {
 ///     id = "alice"
 ///     roles = ["global_admin", "maicpp_partner_admin"]
 /// "#)?;
-/// let membership = catalog.action_ix("membership.view").expect("in the default catalog");
+/// // The action the catalog says gates the Membership page.
+/// let membership = catalog.gates.membership_page.action().expect("gated in the default catalog");
 /// let decision = decide(catalog, &scenario.tenant, &scenario.user, membership, scenario.now);
 ///
 /// // Denied for the enrollment and the verification, not for the roles.

@@ -470,7 +470,12 @@ mod tests {
     #[test]
     fn codes_read_as_words() {
         assert_eq!(humanize("pending_qualification"), "Pending qualification");
-        assert_eq!(humanize("membership_offers.buy"), "Membership offers buy");
+        let catalog = clearance_core::Catalog::partner_center();
+        let offer = catalog
+            .offer_ix("maicpp_core_benefits")
+            .expect("core offer");
+        let buy = catalog.gate_id(catalog.offer(offer).buy);
+        assert_eq!(humanize(buy), "Membership offers buy");
         assert_eq!(humanize(""), "");
     }
 

@@ -380,6 +380,14 @@ mod tests {
         Catalog::partner_center()
     }
 
+    /// The action the catalog declares as Partner Success Core Benefits' Buy Now.
+    fn core_buy(catalog: &Catalog) -> crate::catalog::ActionIx {
+        let offer = catalog
+            .offer_ix("maicpp_core_benefits")
+            .expect("core offer");
+        catalog.offer(offer).buy.action().expect("buyable")
+    }
+
     fn maicpp(kind: FindingKind) -> Finding {
         Finding {
             program: catalog().program_ix("maicpp").expect("maicpp"),
@@ -513,7 +521,7 @@ mod tests {
                     ]
                     .into_iter()
                     .collect(),
-                    actions: vec![catalog.action_ix("membership_offers.buy").expect("buy")],
+                    actions: vec![core_buy(catalog)],
                     fixed_by: fixed_by(&["global_admin", "account_admin"], false, false),
                 },
                 "Complete the Payment profile and Tax profile in Account settings; Buy Now: Partner Success Core Benefits needs them. A Global Admin or Account admin can do it.",
@@ -538,7 +546,7 @@ mod tests {
             (
                 FindingKind::ExplainDisabledPurchase {
                     disabled: vec![DisabledPurchase {
-                        action: catalog.action_ix("membership_offers.buy").expect("buy"),
+                        action: core_buy(catalog),
                         unmet: vec![
                             catalog
                                 .requirement_ix("payment_profile_complete")

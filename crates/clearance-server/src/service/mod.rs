@@ -237,7 +237,7 @@ const WRITE_STRIPES: usize = 4096;
 /// let dir = tempfile::tempdir().unwrap();
 /// let store = clearance_store::Store::open(dir.path().join("c.db").to_str().unwrap()).await?;
 /// let catalog = Arc::new(Catalog::partner_center().clone());
-/// let service = Service::open(store, catalog, ServiceOptions::default()).await?;
+/// let service = Service::open(store, catalog.clone(), ServiceOptions::default()).await?;
 ///
 /// let admin = Principal::Staff { id: "ada".into(), role: SupportRole::SupportAdmin };
 /// let create = Command::CreateTenant {
@@ -249,8 +249,10 @@ const WRITE_STRIPES: usize = 4096;
 /// assert_eq!(written.version, 1);
 ///
 /// let alice = Principal::Partner { tenant: "contoso".into(), user: "alice".into() };
+/// // The action the catalog says gates the Membership page.
+/// let membership = catalog.gate_id(catalog.gates.membership_page).to_owned();
 /// let check = service
-///     .check(&alice, "contoso", "alice", "membership.view", Some(written.revision))
+///     .check(&alice, "contoso", "alice", &membership, Some(written.revision))
 ///     .await?;
 /// assert!(!check.allowed); // not enrolled in MAICPP, not vetted
 /// # Ok::<(), clearance_server::ServiceError>(())

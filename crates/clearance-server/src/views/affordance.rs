@@ -115,6 +115,10 @@ mod tests {
 
     /// One refusal of every kind; the test below fails when a kind is missing.
     fn every_kind() -> Vec<WorkflowError> {
+        let catalog = Catalog::partner_center();
+        let core_offer = catalog
+            .offer_ix("maicpp_core_benefits")
+            .expect("core offer");
         let id = || "x".to_owned();
         let requirements = || {
             vec![
@@ -168,7 +172,7 @@ mod tests {
                 unmet: requirements(),
             },
             W::Denied {
-                action: "membership_offers.buy".to_owned(),
+                action: catalog.gate_id(catalog.offer(core_offer).buy).to_owned(),
                 unmet: requirements(),
             },
             W::ActionRequiredShown { program: id() },

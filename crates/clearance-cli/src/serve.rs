@@ -59,6 +59,16 @@ pub struct Args {
     #[arg(long, env = "CLEARANCE_MAX_CONNECTIONS", default_value_t = 1024, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
 
+    /// Single sign-on: a TOML file naming the OpenID Connect issuers people sign
+    /// in through and how their claims map to tenants and users (README,
+    /// "Single sign-on"). Client secrets belong in the environment variables it names.
+    #[arg(long, env = "CLEARANCE_OIDC_CONFIG", value_name = "FILE")]
+    oidc_config: Option<std::path::PathBuf>,
+
+    /// Turn password sign-ins off: people sign in only through `--oidc-config`'s issuers.
+    #[arg(long, env = "CLEARANCE_NO_LOCAL_ACCOUNTS", requires = "oidc_config")]
+    no_local_accounts: bool,
+
     /// Log format on stderr; the level comes from RUST_LOG (default `info`).
     #[arg(long, env = "CLEARANCE_LOG_FORMAT", value_enum, default_value = "text")]
     log_format: LogFormat,
@@ -97,9 +107,13 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         .enable_all()
         .build()
         .context("starting the async runtime")?;
-    let portal = clearance_portal::PortalOptions::for_public_url(
+    let mut portal = clearance_portal::PortalOptions::for_public_url(
         args.public_url.as_deref().unwrap_or_default(),
     );
+    portal.local_accounts = !args.no_local_accounts;
+    if let Some(file) = &args.oidc_config {
+        portal.sso = Some(sso_options(catalog, file, args)?);
+    }
     config.hsts = portal.secure_cookies;
     let public_url = args.public_url.clone();
     let demo = args.demo;
@@ -124,6 +138,37 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         anyhow::Ok(())
     })?;
     Ok(Outcome::Done)
+}
+
+/// The single sign-on issuers of `file`, calling back to `--public-url` (or
+/// the listen address).
+fn sso_options(
+    catalog: &Catalog,
+    file: &std::path::Path,
+    args: &Args,
+) -> anyhow::Result<clearance_portal::oidc::SsoOptions> {
+    let text = std::fs::read_to_string(file)
+        .with_context(|| format!("reading --oidc-config {}", file.display()))?;
+    let config = clearance_portal::oidc::OidcConfig::from_toml(
+        &file.display().to_string(),
+        &text,
+        catalog,
+        |name| std::env::var(name).ok(),
+    )?;
+    let base = match &args.public_url {
+        Some(url) => url.clone(),
+        None if args.listen.port() == 0 => anyhow::bail!(
+            "--oidc-config needs --public-url when --listen has port 0: the issuers must know \
+             the callback URL in advance"
+        ),
+        None => format!("http://{}", args.listen),
+    };
+    let options =
+        clearance_portal::oidc::SsoOptions::new(config, &base).map_err(anyhow::Error::msg)?;
+    for (issuer, uri) in options.redirect_uris() {
+        tracing::info!(%issuer, redirect_uri = %uri, "single sign-on issuer configured");
+    }
+    Ok(options)
 }
 
 fn print_banner(

@@ -246,7 +246,7 @@ pub(crate) fn normalize_login(login: &str) -> String {
 }
 
 /// The principal the portal reads tenants as while creating sign-ins.
-fn seeding_staff() -> Principal {
+pub(crate) fn seeding_staff() -> Principal {
     Principal::Staff {
         id: "portal".to_owned(),
         role: SupportRole::SupportAdmin,

@@ -25,6 +25,7 @@
 pub mod accounts;
 mod form;
 mod layout;
+pub mod oidc;
 mod ops;
 mod partner;
 mod random;
@@ -73,6 +74,10 @@ pub struct PortalOptions {
     /// How often (at most, per server) a sign-in also deletes ended and expired
     /// sessions and failed sign-ins older than the window.
     pub housekeeping_every: Duration,
+    /// Single sign-on through OpenID Connect issuers; `None`: passwords only.
+    pub sso: Option<oidc::SsoOptions>,
+    /// Whether people may sign in with a password stored here (`--no-local-accounts` turns it off).
+    pub local_accounts: bool,
 }
 
 impl Default for PortalOptions {
@@ -85,6 +90,8 @@ impl Default for PortalOptions {
             sign_in_window: Duration::from_secs(15 * 60),
             housekeeping_every: Duration::from_secs(5 * 60),
             concurrent_password_checks: accounts::default_password_checks(),
+            sso: None,
+            local_accounts: true,
         }
     }
 }
@@ -108,6 +115,7 @@ pub(crate) struct Portal {
     pub options: Arc<PortalOptions>,
     pub limiter: Arc<SignInLimiter>,
     pub password_checks: accounts::PasswordChecks,
+    pub sso: Arc<oidc::Sso>,
 }
 
 impl Portal {
@@ -123,8 +131,9 @@ pub fn router(service: Service) -> Router {
     router_with(service, PortalOptions::default())
 }
 
-/// The portal's routes: `/`, `/login`, `/logout`, the stylesheet, the partner
-/// pages under `/t/{tenant}` and the operator console under `/ops`.
+/// The portal's routes: `/`, `/login`, `/logout`, single sign-on under
+/// `/login/oidc/{issuer}`, the stylesheet, the partner pages under
+/// `/t/{tenant}` and the operator console under `/ops`.
 pub fn router_with(service: Service, options: PortalOptions) -> Router {
     let limiter = SignInLimiter::new(
         options.sign_in_attempts,
@@ -132,8 +141,10 @@ pub fn router_with(service: Service, options: PortalOptions) -> Router {
         options.housekeeping_every,
     )
     .per_client(options.sign_in_attempts_per_client);
+    let sso = Arc::new(oidc::Sso::new(options.sso.as_ref()));
     let portal = Portal {
         service,
+        sso,
         password_checks: accounts::PasswordChecks::new(options.concurrent_password_checks),
         options: Arc::new(options),
         limiter: Arc::new(limiter),
@@ -142,6 +153,8 @@ pub fn router_with(service: Service, options: PortalOptions) -> Router {
         .route("/", get(signin::root))
         .route("/login", get(signin::form).post(signin::submit))
         .route("/logout", post(signin::logout))
+        .route("/login/oidc/{issuer}", get(oidc::start))
+        .route("/login/oidc/{issuer}/callback", get(oidc::callback))
         .route("/static/portal.css", get(stylesheet))
         .merge(partner::routes())
         .merge(ops::routes())

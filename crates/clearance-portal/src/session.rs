@@ -38,6 +38,18 @@ pub struct Session {
     pub principal: Principal,
     /// The session's CSRF token, rendered into every form.
     pub csrf: String,
+    /// The single sign-on that started the session, if one did.
+    pub sso: Option<SsoSignIn>,
+}
+
+/// How a single sign-on session began: what signing out needs to end the
+/// provider's session too (RP-initiated logout).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SsoSignIn {
+    /// The configured issuer's name.
+    pub issuer: String,
+    /// The ID token, sent back as `id_token_hint`.
+    pub id_token: String,
 }
 
 impl Session {
@@ -52,13 +64,14 @@ pub(crate) fn same_secret(expected: &str, submitted: &str) -> bool {
     expected.len() == submitted.len() && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
 }
 
-/// Starts a session for `principal`: stores its hash and returns the token
-/// for the cookie along with the session.
+/// Starts a session for `principal` (begun by `sso`, if a single sign-on):
+/// stores its hash and returns the token for the cookie along with the session.
 pub(crate) async fn start(
     service: &Service,
     login: &str,
     principal: Principal,
     lifetime: Duration,
+    sso: Option<SsoSignIn>,
 ) -> Result<(String, Session), ServiceError> {
     let token = random::token(SESSION_PREFIX);
     let csrf = random::token("");
@@ -72,6 +85,7 @@ pub(crate) async fn start(
             "principal": principal,
             "csrf": csrf,
             "expires_at": expires_at.to_string(),
+            "sso": sso,
         }
     });
     service
@@ -85,6 +99,7 @@ pub(crate) async fn start(
             login: login.to_owned(),
             principal,
             csrf,
+            sso,
         },
     ))
 }
@@ -120,12 +135,18 @@ pub(crate) async fn find(service: &Service, token: &str) -> Result<Option<Sessio
         .and_then(|principal| serde_json::from_value::<Principal>(principal).ok());
     let login = session.get("login").and_then(|login| login.as_str());
     let csrf = session.get("csrf").and_then(|csrf| csrf.as_str());
+    let sso = session
+        .get("sso")
+        .cloned()
+        .and_then(|sso| serde_json::from_value::<Option<SsoSignIn>>(sso).ok())
+        .flatten();
     match (principal, login, csrf) {
         (Some(principal), Some(login), Some(csrf)) => Ok(Some(Session {
             token_hash: hash,
             login: login.to_owned(),
             principal,
             csrf: csrf.to_owned(),
+            sso,
         })),
         _ => Ok(None),
     }
@@ -160,6 +181,15 @@ impl Cookies {
             "__Host-clearance_login"
         } else {
             "clearance_login"
+        }
+    }
+
+    /// The name of the cookie that binds a single sign-on to the browser that began it.
+    pub fn sso_name(&self) -> &'static str {
+        if self.secure {
+            "__Host-clearance_sso"
+        } else {
+            "clearance_sso"
         }
     }
 

@@ -34,7 +34,7 @@ pub async fn root(Extension(CurrentSession(current)): Extension<CurrentSession>)
     ))
 }
 
-fn start_page(principal: Option<&Principal>) -> String {
+pub(crate) fn start_page(principal: Option<&Principal>) -> String {
     match principal {
         None => "/login".to_owned(),
         Some(Principal::Partner { tenant, .. }) => format!("/t/{tenant}"),
@@ -56,10 +56,25 @@ fn render_form(
 ) -> Response {
     let cookies = portal.cookies();
     let token = random::token("");
+    let next = next.filter(|next| safe_next(next));
+    let local = portal.options.local_accounts;
     let body: Markup = html! {
+        @let mut issuers = portal.sso.buttons().peekable();
+        @if issuers.peek().is_some() {
+            ul class="card narrow sso" {
+                @for (name, label) in issuers {
+                    @let href = match next {
+                        Some(next) => format!("/login/oidc/{name}?{}", form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish()),
+                        None => format!("/login/oidc/{name}"),
+                    };
+                    li { a class="button primary" href=(href) { (label) } }
+                }
+            }
+        }
+        @if local {
         form method="post" action="/login" class="card narrow" {
             (csrf_input(&token))
-            @if let Some(next) = next.filter(|next| safe_next(next)) {
+            @if let Some(next) = next {
                 input type="hidden" name="next" value=(next);
             }
             p {
@@ -76,6 +91,7 @@ fn render_form(
         p class="hint" {
             "Partner users sign in as " code { "user@tenant" } "; the operator's support staff as "
             code { "name@support" } ". " code { "clearance serve --demo" } " prints the demo logins."
+        }
         }
     };
     let mut response = layout::respond(
@@ -121,6 +137,14 @@ pub async fn submit(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     Extension(form): Extension<Submitted>,
 ) -> Response {
+    if !portal.options.local_accounts {
+        return layout::message_page(
+            StatusCode::FORBIDDEN,
+            &Nav::Anonymous,
+            "Passwords are off",
+            "This portal signs people in only through their organisation's sign-in service.",
+        );
+    }
     let login = normalize_login(form.text("login").unwrap_or_default());
     let password = form.text("password").unwrap_or_default().to_owned();
     let next = form
@@ -206,7 +230,7 @@ pub async fn submit(
     }
     let lifetime = portal.options.session_lifetime;
     let (token, _) =
-        match session::start(&portal.service, &login, principal.clone(), lifetime).await {
+        match session::start(&portal.service, &login, principal.clone(), lifetime, None).await {
             Ok(started) => started,
             Err(error) => {
                 tracing::error!(%error, "starting a session failed");
@@ -239,12 +263,33 @@ pub async fn logout(
     {
         tracing::error!(%error, "ending a session failed");
     }
+    // A single sign-on session ends at the provider too (RP-initiated logout):
+    // a link, since the pages' CSP (`form-action 'self'`) stops a form's
+    // redirect to another site.
+    let provider = match current.as_ref().and_then(|session| session.sso.as_ref()) {
+        Some(sign_in) => portal.sso.logout_url(sign_in).await,
+        None => None,
+    };
     let cookies = portal.cookies();
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&cookies.clear(cookies.session_name())) {
         headers.append(header::SET_COOKIE, value);
     }
-    (headers, Redirect::to("/login")).into_response()
+    match provider {
+        None => (headers, Redirect::to("/login")).into_response(),
+        Some((label, url)) => {
+            let body = html! {
+                p { "You are signed out of clearance." }
+                p { a class="button primary" href=(url) { "Sign out of " (label) " too" } }
+                p { a href="/login" { "Back to the sign-in page" } }
+            };
+            let page = layout::respond(
+                StatusCode::OK,
+                layout::page(&Nav::Anonymous, "Signed out", None, body),
+            );
+            (headers, page).into_response()
+        }
+    }
 }
 
 /// A principal as stored with a sign-in (an unreadable one signs nobody in).
@@ -253,7 +298,7 @@ fn principal_of(value: Value) -> Option<Principal> {
 }
 
 /// A `next` that stays on this site: a path, not `//host` or `/\host`.
-fn safe_next(next: &str) -> bool {
+pub(crate) fn safe_next(next: &str) -> bool {
     next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
@@ -264,7 +309,7 @@ fn safe_next(next: &str) -> bool {
 }
 
 /// Whether `next` is a page the principal may land on (their tenant or the console).
-fn next_fits(next: &str, principal: &Principal) -> bool {
+pub(crate) fn next_fits(next: &str, principal: &Principal) -> bool {
     match principal {
         Principal::Partner { tenant, .. } => {
             let own = format!("/t/{tenant}");

@@ -42,6 +42,17 @@ pub async fn start() -> Server {
 ///   profile is not.
 /// - `fabrikam`, fully authorized, with `frank` (admin) and `bob` (no roles).
 pub async fn start_with(options: PortalOptions) -> Server {
+    start_knowing_url(|_| options).await
+}
+
+/// [`start_with`], the options made knowing the server's URL (single sign-on
+/// callbacks name it).
+pub async fn start_knowing_url(options: impl FnOnce(&str) -> PortalOptions) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("an address"));
+    let options = options(&url);
     let dir = tempfile::tempdir().expect("a temporary directory");
     let location = dir.path().join("clearance.db");
     let store = clearance_store::Store::open(location.to_str().expect("a UTF-8 path"))
@@ -67,10 +78,6 @@ pub async fn start_with(options: PortalOptions) -> Server {
     }
     let app = clearance_server::router(service.clone())
         .merge(clearance_portal::router_with(service.clone(), options));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("a loopback port");
-    let url = format!("http://{}", listener.local_addr().expect("an address"));
     tokio::spawn(async move {
         axum::serve(listener, app).await.expect("the server runs");
     });

@@ -730,3 +730,44 @@ fn demo_off_loopback_is_refused_unless_asked_for() {
         help.stdout
     );
 }
+
+#[test]
+fn a_bad_single_sign_on_configuration_stops_serve_naming_the_issuer_and_the_field() {
+    let dir = std::env::temp_dir().join(format!("clearance-cli-tests-{}-oidc", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let config = dir.join("sso.toml");
+    std::fs::write(
+        &config,
+        "[[issuer]]\nname = \"entra\"\nurl = \"https://login.example/v2.0\"\nclient_id = \"c\"\n\
+         client_secret_env = \"CLEARANCE_TEST_UNSET_SECRET\"\naudience = \"partner\"\n\
+         tenant_claim = \"tenant\"\n",
+    )
+    .expect("written");
+    let data = dir.join("data");
+    let run = clearance_before_deadline(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--public-url",
+        "http://127.0.0.1:8080",
+        "--data-dir",
+        data.to_str().expect("utf-8"),
+        "--oidc-config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "issuer `entra`, field `client_secret_env`: the environment variable CLEARANCE_TEST_UNSET_SECRET is not set"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("sso.toml"), "{}", run.stderr);
+    assert!(!data.exists(), "serve created its store before refusing");
+    // Passwords cannot be switched off without an issuer to sign in through.
+    let run = clearance_before_deadline(&["serve", "--no-local-accounts"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("--oidc-config"), "{}", run.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -103,7 +103,9 @@ const CLIENTS: [(&str, &str, Option<&str>); 4] = [
 ];
 
 impl Provider {
-    async fn start(dir: &std::path::Path, port: u16, portal: &str) -> Provider {
+    /// Starts the provider on `port` for the portal at `portal`, signing with
+    /// a fresh key named `kid`.
+    async fn start(dir: &std::path::Path, port: u16, portal: &str, kid: &str) -> Provider {
         let work = tempfile::tempdir().expect("a temporary directory");
         std::os::unix::fs::symlink(dir.join("node_modules"), work.path().join("node_modules"))
             .expect("node_modules is linked");
@@ -131,6 +133,7 @@ impl Provider {
             .env("PROVIDER_PORT", port.to_string())
             .env("PROVIDER_CLIENTS", json!(clients).to_string())
             .env("PROVIDER_ACCOUNTS", accounts().to_string())
+            .env("PROVIDER_KID", kid)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)
@@ -184,6 +187,15 @@ fn config_text(issuer_url: &str) -> String {
 
 /// A server with single sign-on through a fresh provider; `None` when skipped.
 async fn start(local_accounts: bool) -> Option<(Driver, Provider, Server)> {
+    start_with_dir(local_accounts)
+        .await
+        .map(|(driver, provider, server, _)| (driver, provider, server))
+}
+
+/// [`start`], also giving the provider's folder and port (to start it again).
+async fn start_with_dir(
+    local_accounts: bool,
+) -> Option<(Driver, Provider, Server, (PathBuf, u16))> {
     let dir = provider_dir()?;
     let driver = Driver::start().await;
     let Some(driver) = driver else {
@@ -213,9 +225,9 @@ async fn start(local_accounts: bool) -> Option<(Driver, Provider, Server)> {
         }
     })
     .await;
-    let provider = Provider::start(&dir, port, &server.url).await;
+    let provider = Provider::start(&dir, port, &server.url, "key-1").await;
     assert_eq!(provider.url, issuer_url);
-    Some((driver, provider, server))
+    Some((driver, provider, server, (dir, port)))
 }
 
 /// Signs in as `login` on the provider's own login page.
@@ -342,6 +354,32 @@ async fn a_partner_and_a_support_agent_sign_in_through_the_provider_and_out_agai
             .await
             .contains(&"fiona".to_owned())
     );
+    browser.close().await.expect("the browser closes");
+}
+
+#[tokio::test]
+async fn a_rotated_signing_key_is_fetched_when_a_token_names_it() {
+    let Some((driver, provider, server, (dir, port))) = start_with_dir(true).await else {
+        return;
+    };
+    let browser = driver.browser(1280, 900).await;
+    choose_issuer(&browser, &server, "partners").await;
+    provider_sign_in(&browser, "alice").await;
+    wait_title(&browser, "contoso — home").await;
+    browser.close().await.expect("the browser closes");
+    // The provider comes back signing with a new key clearance has not seen.
+    drop(provider);
+    let _provider = loop {
+        // The old process frees the port when it has exited.
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            break Provider::start(&dir, port, &server.url, "key-2").await;
+        }
+        tokio::task::yield_now().await;
+    };
+    let browser = driver.browser(1280, 900).await;
+    choose_issuer(&browser, &server, "partners").await;
+    provider_sign_in(&browser, "alice").await;
+    wait_title(&browser, "contoso — home").await;
     browser.close().await.expect("the browser closes");
 }
 

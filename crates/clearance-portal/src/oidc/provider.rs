@@ -71,7 +71,8 @@ pub struct Verified {
 struct Discovered {
     metadata: ProviderMetadataWithLogout,
     at: Instant,
-    keys_at: Instant,
+    /// When an unknown key last made clearance fetch the keys again.
+    refetched_at: Option<Instant>,
 }
 
 /// One configured issuer and what clearance learnt of it.
@@ -164,29 +165,32 @@ impl Provider {
                 tracing::error!(issuer = %self.config.name, error = %error_chain(&error), "OpenID discovery failed");
                 Refusal::ProviderUnavailable
             })?;
-        let now = Instant::now();
         *self.discovered.write().await = Some(Discovered {
             metadata: metadata.clone(),
-            at: now,
-            keys_at: now,
+            at: Instant::now(),
+            refetched_at: None,
         });
         Ok(metadata)
     }
 
     /// Fetches the provider's keys again (a token named a key not yet known),
-    /// at most once per [`KEY_REFETCH_PAUSE`]; whether new keys were read.
+    /// at most once per [`KEY_REFETCH_PAUSE`], so tokens naming made-up keys
+    /// cannot make clearance hammer the provider; whether new keys were read.
     async fn refetch_keys(&self) -> bool {
         let mut discovered = self.discovered.write().await;
         let Some(discovered) = discovered.as_mut() else {
             return false;
         };
-        if discovered.keys_at.elapsed() < KEY_REFETCH_PAUSE {
+        if discovered
+            .refetched_at
+            .is_some_and(|at| at.elapsed() < KEY_REFETCH_PAUSE)
+        {
             return false;
         }
         match CoreJsonWebKeySet::fetch_async(discovered.metadata.jwks_uri(), &self.http).await {
             Ok(keys) => {
                 discovered.metadata = discovered.metadata.clone().set_jwks(keys);
-                discovered.keys_at = Instant::now();
+                discovered.refetched_at = Some(Instant::now());
                 tracing::info!(issuer = %self.config.name, "fetched the issuer's keys again (a token named an unknown key)");
                 true
             }

@@ -6,7 +6,8 @@
 //
 // Environment: PROVIDER_PORT, PROVIDER_CLIENTS (JSON list of clients, each
 // optionally with `mangle`: "wrong_audience" or "expired", see below) and
-// PROVIDER_ACCOUNTS (JSON object: login -> claims). Prints "listening" when
+// PROVIDER_ACCOUNTS (JSON object: login -> claims); PROVIDER_KID names its
+// signing key (a fresh RSA key each start). Prints "listening" when
 // it serves.
 import { generateKeyPair, exportJWK, SignJWT, decodeJwt, decodeProtectedHeader } from 'jose';
 import Provider from 'oidc-provider';
@@ -17,7 +18,7 @@ const accounts = JSON.parse(process.env.PROVIDER_ACCOUNTS);
 const issuer = `http://127.0.0.1:${port}`;
 
 const { privateKey } = await generateKeyPair('RS256', { extractable: true });
-const signingKey = { ...(await exportJWK(privateKey)), kid: 'test-key-1', alg: 'RS256', use: 'sig' };
+const signingKey = { ...(await exportJWK(privateKey)), kid: process.env.PROVIDER_KID || 'test-key-1', alg: 'RS256', use: 'sig' };
 
 const mangles = Object.fromEntries(
   clients.filter((client) => client.mangle).map((client) => [client.client_id, client.mangle]),

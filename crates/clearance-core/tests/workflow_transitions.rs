@@ -1177,14 +1177,20 @@ fn refusals() -> Vec<Refusal> {
             error: illegal("challenged", "challenge"),
             rule: "illegal_transition",
         },
+        // An appeal is refused by its catalog gate first, with every unmet requirement (the
+        // answer `check` gives for `verification.appeal`); the workflow's own rules behind it
+        // are exercised with the gate off (`with_the_appeal_gate_off_...` below).
         Refusal {
             name: "appeal_is_refused_while_pending",
             from: pending(),
             actor: alice(),
             command: appeal("sha256:x"),
             at: INSIDE_SLA,
-            error: illegal("pending", "appeal"),
-            rule: "illegal_transition",
+            error: WorkflowError::Denied {
+                action: "verification.appeal".into(),
+                unmet: strings(&["maicpp_verification_appealable"]),
+            },
+            rule: "denied",
         },
         Refusal {
             name: "appeal_is_refused_after_three",
@@ -1192,12 +1198,11 @@ fn refusals() -> Vec<Refusal> {
             actor: alice(),
             command: appeal("sha256:4"),
             at: LATER,
-            error: WorkflowError::AppealsExhausted {
-                program: maicpp(),
-                used: 3,
-                max: 3,
+            error: WorkflowError::Denied {
+                action: "verification.appeal".into(),
+                unmet: strings(&["maicpp_appeals_left"]),
             },
-            rule: "appeals_exhausted",
+            rule: "denied",
         },
         Refusal {
             name: "appeal_is_refused_to_a_user_who_is_not_the_primary_contact",
@@ -1205,8 +1210,26 @@ fn refusals() -> Vec<Refusal> {
             actor: partner("bob"),
             command: appeal("sha256:x"),
             at: INSIDE_SLA,
-            error: WorkflowError::NotPrimaryContact { user: "bob".into() },
-            rule: "not_primary_contact",
+            error: WorkflowError::Denied {
+                action: "verification.appeal".into(),
+                unmet: strings(&["appeal_by_primary_contact"]),
+            },
+            rule: "denied",
+        },
+        Refusal {
+            name: "appeal_while_pending_by_a_user_without_the_role_names_both_unmet_requirements",
+            from: pending().with_user("bob", &[]),
+            actor: partner("bob"),
+            command: appeal("sha256:x"),
+            at: INSIDE_SLA,
+            error: WorkflowError::Denied {
+                action: "verification.appeal".into(),
+                unmet: strings(&[
+                    "appeal_by_primary_contact",
+                    "maicpp_verification_appealable",
+                ]),
+            },
+            rule: "denied",
         },
         Refusal {
             name: "appeal_is_refused_to_support",
@@ -1752,7 +1775,9 @@ fn refusal_names_are_unique() {
 fn every_rule_code_is_exercised_by_a_refusal() {
     let covered: std::collections::BTreeSet<_> = refusals().iter().map(|r| r.rule).collect();
     // `membership_active` and `no_membership` need a catalog whose actions do
-    // not check memberships: see `without_catalog_checks_...` below.
+    // not check memberships: see `without_catalog_checks_...` below;
+    // `appeals_exhausted` and `not_primary_contact` one whose appeal gate is
+    // off: see `with_the_appeal_gate_off_...`.
     for code in [
         "unknown_tenant",
         "tenant_exists",
@@ -1766,9 +1791,7 @@ fn every_rule_code_is_exercised_by_a_refusal() {
         "not_enrolled",
         "already_enrolled",
         "illegal_transition",
-        "appeals_exhausted",
         "appeal_first",
-        "not_primary_contact",
         "support_only",
         "support_admin_only",
         "partner_only",
@@ -1938,6 +1961,79 @@ fn bare_catalog() -> Catalog {
         .collect();
     let text = format!("{BARE_CATALOG}\n[gates]\n{gates}");
     Catalog::from_toml("bare.toml", &text).expect("bare catalog")
+}
+
+/// The default catalog with `edit` applied to its text.
+fn edited_catalog(from: &str, to: &str) -> Catalog {
+    let text = clearance_core::catalog::PARTNER_CENTER_TOML;
+    assert!(text.contains(from), "the catalog has {from:?}");
+    Catalog::from_toml("edited.toml", &text.replacen(from, to, 1))
+        .expect("the edited catalog loads")
+}
+
+#[test]
+fn with_the_appeal_gate_off_the_workflow_still_refuses_appeals_it_must() {
+    let off = edited_catalog(r#"appeal = "verification.appeal""#, r#"appeal = "off""#);
+    let refused = |history: History, actor: Actor, when: &str| {
+        execute(&off, &history.tenant, &actor, &appeal("sha256:x"), at(when))
+    };
+    assert_eq!(
+        refused(pending(), alice(), INSIDE_SLA),
+        Err(illegal("pending", "appeal"))
+    );
+    assert_eq!(
+        refused(rejected_after(3), alice(), LATER),
+        Err(WorkflowError::AppealsExhausted {
+            program: maicpp(),
+            used: 3,
+            max: 3,
+        })
+    );
+    let error = refused(
+        rejected().with_user("bob", &["maicpp_partner_admin"]),
+        partner("bob"),
+        INSIDE_SLA,
+    )
+    .expect_err("bob is neither the primary contact nor a Global Admin");
+    assert_eq!(
+        error,
+        WorkflowError::NotPrimaryContact { user: "bob".into() }
+    );
+    assert_eq!(error.rule(), "not_primary_contact");
+    assert_eq!(
+        refused(rejected_after(3), alice(), LATER).map_err(|error| error.rule()),
+        Err("appeals_exhausted")
+    );
+}
+
+#[test]
+fn escalate_is_refused_by_its_gate_before_the_verification_state() {
+    // A catalog where opening (and so escalating into) a support case needs a role alice lacks.
+    let gated = edited_catalog(
+        "id = \"support.open_case\"\nname = \"Open a support case\"\nworkspace = \"support\"\n",
+        "id = \"support.open_case\"\nname = \"Open a support case\"\nworkspace = \"support\"\nrequires = [\"referrals_role\"]\n",
+    );
+    let escalate = Command::Escalate { program: maicpp() };
+    // Authorized: the state forbids escalating too, but the gate's refusal comes first and says
+    // what would let alice open a case at all.
+    assert_eq!(
+        execute(&gated, &authorized().tenant, &alice(), &escalate, at(LATER)),
+        Err(WorkflowError::Denied {
+            action: "support.open_case".into(),
+            unmet: strings(&["referrals_role"]),
+        })
+    );
+    // With the default catalog (no requirement on opening a case) the state's refusal stands.
+    assert_eq!(
+        execute(
+            catalog(),
+            &authorized().tenant,
+            &alice(),
+            &escalate,
+            at(LATER)
+        ),
+        Err(illegal("authorized", "escalate"))
+    );
 }
 
 #[test]

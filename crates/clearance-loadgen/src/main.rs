@@ -3,7 +3,8 @@
 //! trivial endpoint (`GET /healthz`, the ceiling of this server on this machine)
 //! and then on `POST /v1/check` (a mix of allowed and denied cases from the
 //! demo data), and prints requests/s and latency percentiles of both side by
-//! side with their ratio. With `--cerbos URL` it then loads a Cerbos server's
+//! side with their ratio, and, given the server's pid (`--server-pid`), the
+//! server process's own CPU time per request in each phase. With `--cerbos URL` it then loads a Cerbos server's
 //! check endpoint with the same cases (the catalog translated by
 //! `--write-cerbos-policy`), after checking that Cerbos gives every case the
 //! answer clearance gave.
@@ -14,6 +15,7 @@
 
 mod cases;
 mod cerbos;
+mod cpu;
 mod load;
 mod report;
 
@@ -57,6 +59,11 @@ struct Args {
     /// Threads of the load generator's runtime (it shares the machine with the server).
     #[arg(long, default_value_t = 1)]
     threads: usize,
+
+    /// The server's process id: its own CPU time per request in each phase is read from
+    /// `/proc/PID/stat` before and after the measured window (Linux).
+    #[arg(long, env = "CLEARANCE_SERVER_PID")]
+    server_pid: Option<u32>,
 
     /// Print the results also as Markdown table rows (for BENCHMARKS.md).
     #[arg(long)]
@@ -148,11 +155,17 @@ async fn run(args: &Args, addr: SocketAddr, token: &str) -> anyhow::Result<()> {
         warm_up: Duration::from_secs_f64(args.warm_up),
         measured: Duration::from_secs_f64(args.duration),
     };
-    let healthz = load::run(&plan, &Endpoint::get(addr, "/healthz")).await;
-    let check = load::run(&plan, &Endpoint::check(addr, token, &cases)).await;
+    let (healthz, healthz_cpu) =
+        measured(&plan, &Endpoint::get(addr, "/healthz"), args.server_pid).await?;
+    let (check, check_cpu) = measured(
+        &plan,
+        &Endpoint::check(addr, token, &cases),
+        args.server_pid,
+    )
+    .await?;
     let mut summaries = vec![
-        Summary::new("GET /healthz", &healthz, plan.measured),
-        Summary::new("POST /v1/check", &check, plan.measured),
+        Summary::new("GET /healthz", &healthz, plan.measured).with_server_cpu(healthz_cpu),
+        Summary::new("POST /v1/check", &check, plan.measured).with_server_cpu(check_cpu),
     ];
     if let Some((cerbos_addr, bodies)) = &cerbos {
         let health = load::run(&plan, &Endpoint::get(*cerbos_addr, "/_cerbos/health")).await;
@@ -184,6 +197,25 @@ async fn run(args: &Args, addr: SocketAddr, token: &str) -> anyhow::Result<()> {
         bail!("{failed} requests failed or answered wrongly (see the errors column)");
     }
     Ok(())
+}
+
+/// Loads `endpoint` as `plan` says and, when the server's pid is known, reads
+/// the CPU time the server used over the measured window.
+async fn measured(
+    plan: &LoadPlan,
+    endpoint: &Endpoint,
+    server_pid: Option<u32>,
+) -> anyhow::Result<(load::Tally, Option<Duration>)> {
+    let measure_from = std::time::Instant::now() + plan.warm_up;
+    let until = measure_from + plan.measured;
+    let cpu = async {
+        match server_pid {
+            Some(pid) => cpu::over(pid, measure_from, until).await.map(Some),
+            None => Ok(None),
+        }
+    };
+    let (tally, cpu) = tokio::join!(load::run(plan, endpoint), cpu);
+    Ok((tally, cpu?))
 }
 
 /// `http://HOST:PORT` (a trailing `/` allowed) to a socket address.

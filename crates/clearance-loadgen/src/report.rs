@@ -25,6 +25,9 @@ pub struct Summary {
     pub max_us: f64,
     /// Failed or wrong answers.
     pub errors: u64,
+    /// The server process's own CPU time per measured answer, microseconds (when its pid
+    /// was given).
+    pub cpu_us: Option<f64>,
 }
 
 impl Summary {
@@ -42,20 +45,40 @@ impl Summary {
             p999_us: micros(latency.value_at_quantile(0.999)),
             max_us: micros(latency.max()),
             errors: tally.errors,
+            cpu_us: None,
         }
     }
+
+    /// These figures with the server's CPU time over the measured window, per answer.
+    pub fn with_server_cpu(mut self, cpu: Option<Duration>) -> Summary {
+        self.cpu_us = cpu.map(|cpu| cpu.as_secs_f64() * 1e6 / self.requests.max(1) as f64);
+        self
+    }
+}
+
+/// A figure, or `-` when it was not measured.
+fn optional(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| format!("{value:.decimals$}"))
 }
 
 /// A plain-text table, one row per endpoint.
 pub fn table(summaries: &[Summary]) -> String {
     let mut out = format!(
-        "{:<34} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>7}\n",
-        "endpoint", "requests", "req/s", "p50 µs", "p99 µs", "p99.9 µs", "max µs", "errors"
+        "{:<34} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10} {:>7} {:>13}\n",
+        "endpoint",
+        "requests",
+        "req/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9 µs",
+        "max µs",
+        "errors",
+        "server CPU µs"
     );
     for summary in summaries {
         let _ = writeln!(
             out,
-            "{:<34} {:>10} {:>10.0} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>7}",
+            "{:<34} {:>10} {:>10.0} {:>10.0} {:>10.0} {:>11.0} {:>10.0} {:>7} {:>13}",
             summary.endpoint,
             summary.requests,
             summary.per_second,
@@ -63,24 +86,34 @@ pub fn table(summaries: &[Summary]) -> String {
             summary.p99_us,
             summary.p999_us,
             summary.max_us,
-            summary.errors
+            summary.errors,
+            optional(summary.cpu_us, 1)
         );
     }
     out
 }
 
 /// How `check` compares with the ceiling: its share of the ceiling's
-/// throughput and how many times the ceiling's p50 and p99 it takes.
+/// throughput, how many times the ceiling's p50 and p99 it takes, and (when
+/// measured) how many times the server CPU time per request.
 pub fn ratio_line(check: &Summary, ceiling: &Summary) -> String {
     let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
-    format!(
+    let mut line = format!(
         "{} vs {}: {:.0}% of the ceiling's requests/s; p50 {:.2}x, p99 {:.2}x the ceiling's",
         check.endpoint,
         ceiling.endpoint,
         100.0 * ratio(check.per_second, ceiling.per_second),
         ratio(check.p50_us, ceiling.p50_us),
         ratio(check.p99_us, ceiling.p99_us),
-    )
+    );
+    if let (Some(check_cpu), Some(ceiling_cpu)) = (check.cpu_us, ceiling.cpu_us) {
+        let _ = write!(
+            line,
+            "; server CPU {check_cpu:.1} µs vs {ceiling_cpu:.1} µs per request, {:.2}x",
+            ratio(check_cpu, ceiling_cpu)
+        );
+    }
+    line
 }
 
 /// How one endpoint compares with a rival's doing the same work: how many
@@ -100,19 +133,20 @@ pub fn versus_line(ours: &Summary, rival: &Summary) -> String {
 /// Markdown table rows for BENCHMARKS.md.
 pub fn markdown(summaries: &[Summary], connections: usize) -> String {
     let mut out = String::from(
-        "| endpoint | connections | requests/s | p50 (µs) | p99 (µs) | p99.9 (µs) | errors |\n\
-         |---|---:|---:|---:|---:|---:|---:|\n",
+        "| endpoint | connections | requests/s | p50 (µs) | p99 (µs) | p99.9 (µs) | errors | server CPU (µs/request) |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for summary in summaries {
         let _ = writeln!(
             out,
-            "| `{}` | {connections} | {:.0} | {:.0} | {:.0} | {:.0} | {} |",
+            "| `{}` | {connections} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} |",
             summary.endpoint,
             summary.per_second,
             summary.p50_us,
             summary.p99_us,
             summary.p999_us,
-            summary.errors
+            summary.errors,
+            optional(summary.cpu_us, 1)
         );
     }
     out
@@ -163,6 +197,29 @@ mod tests {
             ratio_line(&check, &ceiling),
             "POST /v1/check vs GET /healthz: 50% of the ceiling's requests/s; p50 2.00x, p99 2.00x the ceiling's"
         );
+    }
+
+    #[test]
+    fn the_ratio_compares_server_cpu_per_request_when_measured() {
+        let ceiling = Summary::new(
+            "GET /healthz",
+            &tally(&[100; 10], 0),
+            Duration::from_secs(1),
+        )
+        .with_server_cpu(Some(Duration::from_micros(100)));
+        let check = Summary::new(
+            "POST /v1/check",
+            &tally(&[200; 5], 0),
+            Duration::from_secs(1),
+        )
+        .with_server_cpu(Some(Duration::from_micros(75)));
+        assert_eq!(check.cpu_us, Some(15.0));
+        assert_eq!(
+            ratio_line(&check, &ceiling),
+            "POST /v1/check vs GET /healthz: 50% of the ceiling's requests/s; p50 2.00x, p99 2.00x the ceiling's; \
+             server CPU 15.0 µs vs 10.0 µs per request, 1.50x"
+        );
+        assert!(table(&[check]).contains(" 15.0\n"));
     }
 
     #[test]

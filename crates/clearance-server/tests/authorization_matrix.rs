@@ -397,15 +397,16 @@ fn expect(operation: &str) -> Option<Expect> {
         }
         // The agent resolves the case first; the admin then finds it resolved.
         "resolve_case" => staff(404, 200, 409),
-        // QUESTION: escalate checks the verification's state before the
-        // open_case gate, so an authorized program answers 409 to every caller
-        // of the tenant; the gate (open to all in this catalog) never decides.
+        // Escalate and appeal ask their catalog gate first, then the
+        // workflow's state (as buy and renew do): the gate's refusal lists
+        // every unmet requirement with who can fix it. Escalate's gate
+        // (support.open_case) is open to all in this catalog, so the
+        // authorized program's state answers 409 to every caller.
         "escalate" => open_to_tenant(409),
-        // QUESTION: appeal checks the state (authorized: 409) before the
-        // primary-contact rule and the `appeal` gate, so every partner of the
-        // tenant gets 409 here; only a rejected or challenged program shows
-        // the gate. Staff are refused first (403 partner_only).
-        "appeal" => partner_command(&[], 409, 409),
+        // Appeal's gate (verification.appeal) needs an appealable verification,
+        // so every partner is denied (403) on the authorized program, with the
+        // unmet requirements; staff are refused first (403 partner_only).
+        "appeal" => partner_command(&[], 403, 403),
         _ => return None,
     })
 }

@@ -213,3 +213,164 @@ async fn a_write_while_postgres_is_down_answers_503_fast_and_succeeds_after_it_r
     );
     demo.stop().await;
 }
+
+/// A small tmpfs of this test's own (mounting needs root), unmounted on drop.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// Mounts a tmpfs of `size` (`mount -t tmpfs -o size=…`), or says why it cannot.
+    fn mount(size: &str) -> Result<SmallDisk, String> {
+        let dir = tempfile::tempdir().map_err(|error| error.to_string())?;
+        let output = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|error| format!("mount: {error}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "mount -t tmpfs: {}",
+                String::from_utf8_lossy(&output.stderr).trim()
+            ));
+        }
+        Ok(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Writes a filler file until the disk is full; its path.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let path = self.path().join("filler");
+        let mut file = std::fs::File::create(&path).expect("the filler file");
+        let block = vec![0u8; 64 * 1024];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+/// The SQLite half of "faults fail fast": the disk under the database fills up under a running
+/// server. A write answers 503 `store_unavailable` with `Retry-After` at once and commits
+/// nothing, checks keep answering, and once space is freed the same write succeeds, once,
+/// without a restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_a_full_disk_answers_503_fast_and_succeeds_once_space_is_freed() {
+    let disk = match SmallDisk::mount("16m") {
+        Ok(disk) => disk,
+        Err(reason) if std::env::var_os("CI").is_none() => {
+            println!("skipped: no tmpfs of this test's own to fill ({reason}; needs root)");
+            return;
+        }
+        Err(reason) => panic!("CI must run the disk-full test: {reason}"),
+    };
+    let location = disk.path().join("clearance.db");
+    let server = clearance_testkit::server::start_demo(location.to_str().expect("UTF-8"))
+        .await
+        .expect("the demo server starts");
+    let demo = Demo {
+        server,
+        dir: tempfile::tempdir().expect("a temporary directory"),
+    };
+    let alice = demo.partner("contoso");
+    let check = || {
+        demo.call(
+            Method::POST,
+            "/v1/check",
+            &alice,
+            Some(json!({"tenant": "contoso", "user": "alice", "action": "membership_offers.buy"})),
+            None,
+        )
+    };
+    let (status, answer) = check().await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+
+    let filler = disk.fill();
+    // SQLite reuses the space its WAL already holds, so the first writes may still fit; each
+    // write adds a few KiB until one needs a page the disk does not have.
+    let body = "x".repeat(3000);
+    let revision = || async {
+        let ready: serde_json::Value = reqwest::get(demo.url("/readyz"))
+            .await
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON");
+        ready["store_revision"]
+            .as_u64()
+            .expect("the store's revision")
+    };
+    let mut refused = None;
+    for attempt in 0..3000 {
+        let key = format!("full-{attempt}");
+        let started = Instant::now();
+        let response = reqwest::Client::new()
+            .post(demo.url("/v1/tenants/contoso/cases"))
+            .bearer_auth(&alice)
+            .header("Idempotency-Key", &key)
+            .json(&json!({"subject": "Disk full?", "body": body}))
+            .send()
+            .await
+            .expect("the server answers");
+        let waited = started.elapsed();
+        match response.status() {
+            StatusCode::OK => {}
+            StatusCode::SERVICE_UNAVAILABLE => {
+                assert!(
+                    response.headers().contains_key("retry-after"),
+                    "{:?}",
+                    response.headers()
+                );
+                let answer: serde_json::Value = response.json().await.expect("the error shape");
+                assert_eq!(answer["error"]["code"], "store_unavailable", "{answer}");
+                // Generous (tests do not assert timings tightly): the point is "at once".
+                assert!(waited < Duration::from_secs(2), "waited {waited:?}");
+                refused = Some(key);
+                break;
+            }
+            other => panic!(
+                "attempt {attempt}: {other} {}",
+                response.text().await.unwrap_or_default()
+            ),
+        }
+    }
+    let key = refused.expect("a write was refused once the disk was full");
+    let committed = revision().await;
+
+    // Checks answer from memory, the same as before; the refused write committed nothing.
+    assert_eq!(check().await, (status, answer));
+    let (status, cases) = demo.get("/v1/tenants/contoso/cases", &alice).await;
+    assert_eq!(status, StatusCode::OK, "{cases}");
+    assert_eq!(revision().await, committed);
+
+    std::fs::remove_file(filler).expect("space freed");
+    let (status, outcome) = demo
+        .call(
+            Method::POST,
+            "/v1/tenants/contoso/cases",
+            &alice,
+            Some(json!({"subject": "Disk full?", "body": body})),
+            Some(&key),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{outcome}");
+    assert_eq!(
+        revision().await,
+        committed + 1,
+        "the retry under the refused write's key applied once"
+    );
+    assert_eq!(outcome["revision"], committed + 1, "{outcome}");
+    demo.stop().await;
+}

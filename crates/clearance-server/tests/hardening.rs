@@ -179,6 +179,25 @@ async fn a_body_over_the_outer_limit_is_refused_in_the_error_shape() {
     demo.stop().await;
 }
 
+/// Found by `fuzz_inputs::fuzz_paths_and_queries`: a `?` in a tenant id made
+/// a POST path a GET-only one, and axum's own 405 had an empty body.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_known_path_asked_with_another_method_answers_405_in_the_error_shape() {
+    let demo = Demo::start().await;
+    let response = reqwest::Client::new()
+        .post(demo.url("/v1/tenants/contoso"))
+        .bearer_auth(demo.admin())
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.headers()["allow"], "GET,HEAD");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: serde_json::Value = response.json().await.expect("JSON");
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    demo.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_sending_one_header_line_a_second_is_cut_off() {
     let dir = tempfile::tempdir().expect("a temporary directory");

@@ -480,7 +480,8 @@ async fn appeals_accept_only_pdf_png_and_jpeg_by_content() {
     assert_eq!(summary["appeals_used"], 2);
     assert_eq!(summary["appeals_left"], 1);
 
-    // Pending now: another appeal is refused by the workflow (409, its rule).
+    // Pending now: another appeal is refused by its catalog gate first, naming
+    // the unmet requirement (an appealable verification) and who can fix it.
     let (status, answer) = upload(
         &demo,
         &bob,
@@ -489,8 +490,12 @@ async fn appeals_accept_only_pdf_png_and_jpeg_by_content() {
         b"%PDF-1.4 again\n%%EOF\n".to_vec(),
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{answer}");
-    assert_eq!(answer["error"]["code"], "illegal_transition");
+    assert_eq!(status, StatusCode::FORBIDDEN, "{answer}");
+    assert_eq!(answer["error"]["code"], "denied");
+    assert_eq!(
+        answer["error"]["unmet"][0]["requirement"], "maicpp_verification_appealable",
+        "{answer}"
+    );
     demo.stop().await;
 }
 

@@ -4,6 +4,15 @@
 //! Each target runs [`cases`] cases: proptest's default (256) in the ordinary `cargo test`, and
 //! as many as `CLEARANCE_FUZZ_CASES` says under `scripts/fuzz` (which spreads its total over the
 //! targets). A target reports what it ran with [`report`], which `scripts/fuzz` sums.
+//!
+//! [`app::App`] serves the HTTP targets: the demo behind the real router, called in-process.
+
+pub mod app;
+mod multipart;
+mod uri;
+
+pub use multipart::{Upload, multipart};
+pub use uri::{fuzzed_value, percent_encoded, query, with_query};
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;

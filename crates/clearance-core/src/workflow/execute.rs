@@ -274,6 +274,10 @@ impl<'a> Check<'a> {
                 identifier("document", document)?;
                 let ix = self.program(program)?;
                 let user = self.partner_only()?;
+                // The catalog's gate first: its refusal lists every unmet requirement (role,
+                // state, appeals left) with who can fix each, the answer `check` gives for the
+                // same action; the workflow's own rules below only back it up.
+                self.gate(self.catalog.gates.appeal, Some(ix))?;
                 let record = self.record(ix, program)?;
                 match record.verification.status {
                     VerificationStatus::Rejected | VerificationStatus::Challenged => {}
@@ -299,7 +303,6 @@ impl<'a> Check<'a> {
                         user: user.id.clone(),
                     });
                 }
-                self.gate(self.catalog.gates.appeal, Some(ix))?;
                 Ok(vec![
                     Event::AppealSubmitted {
                         program: program.clone(),
@@ -312,6 +315,9 @@ impl<'a> Check<'a> {
             }
             Command::Escalate { program } => {
                 let ix = self.program(program)?;
+                // The gate first, as for an appeal: who may not open support cases learns
+                // that, not the state of a verification they could not escalate anyway.
+                self.gate(self.catalog.gates.open_case, None)?;
                 let record = self.record(ix, program)?;
                 let v = &record.verification;
                 if v.action_required {
@@ -349,7 +355,6 @@ impl<'a> Check<'a> {
                         case: case.id.clone(),
                     });
                 }
-                self.gate(self.catalog.gates.open_case, None)?;
                 Ok(self.escalation(ix, program, record, &why))
             }
             Command::MarkOverdue { program } => {

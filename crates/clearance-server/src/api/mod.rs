@@ -240,21 +240,33 @@ async fn record_metrics(request: Request, next: Next) -> Response {
 }
 
 /// What every API answer gets: `X-Content-Type-Options: nosniff`, and the
-/// outer body limit's plain-text 413 rewritten into the API's error shape.
+/// answers axum and tower-http make themselves, in plain text or empty (the
+/// outer body limit's 413, a known path asked with another method's 405),
+/// rewritten into the API's error shape.
 async fn api_answers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
-    let plain_too_large = response.status() == StatusCode::PAYLOAD_TOO_LARGE
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|value| value.as_bytes() != b"application/json");
-    if plain_too_large {
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|value| value.as_bytes() != b"application/json");
+    if plain && response.status() == StatusCode::PAYLOAD_TOO_LARGE {
         response = ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "body_too_large",
             format!("the request body is larger than {MAX_UPLOAD_BYTES} bytes"),
         )
         .into_response();
+    } else if plain && response.status() == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = response.headers().get(header::ALLOW).cloned();
+        response = ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this path does not take that method (see `Allow`)",
+        )
+        .into_response();
+        if let Some(allow) = allow {
+            response.headers_mut().insert(header::ALLOW, allow);
+        }
     }
     response.headers_mut().insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -201,3 +201,67 @@ async fn home_tiles_show_state_and_root_cause_and_the_banner() {
     .await;
     browser.close().await.expect("the session closes");
 }
+
+/// Item 6: no internal codes where people read: the diagnosis names steps
+/// and pages by their labels, a case names its program, the console's
+/// button names the program.
+#[tokio::test]
+async fn partner_and_operator_pages_show_labels_not_codes() {
+    let Some(driver) = Driver::start().await else {
+        return;
+    };
+    let server = common::start().await;
+    common::build_showcase(&server.service).await;
+    let browser = driver.browser(1280, 900).await;
+    let jargon = [
+        "check_legal_info",
+        "review_verification_summary",
+        "contact_support",
+        "Account → legal-info",
+        "call-to-action",
+        "SLA sweeper",
+        "whatever the user's roles",
+        "no action-required banner",
+        "verify_enrollment",
+    ];
+    let readable = async |path: &str| {
+        browser.goto(&server.at(path)).await.expect("navigate");
+        wait(&browser, "//main/h1").await;
+        let text = browser
+            .find(fantoccini::Locator::Css("main"))
+            .await
+            .expect("main")
+            .text()
+            .await
+            .expect("text");
+        for code in jargon {
+            assert!(!text.contains(code), "{path} shows {code:?}:\n{text}");
+        }
+        text
+    };
+    sign_in(&browser, &server, "alice@contoso", "contoso — home").await;
+    let diagnosis = readable("/t/contoso/diagnosis").await;
+    assert!(
+        diagnosis.contains("Go to Account settings → Legal Info"),
+        "{diagnosis}"
+    );
+    assert!(
+        !diagnosis.contains("Verification summary (Account settings → Legal Info)"),
+        "{diagnosis}"
+    );
+    assert!(diagnosis.contains("Contact support"), "{diagnosis}");
+    readable("/t/contoso").await;
+    readable("/t/contoso/account/legal-info").await;
+    let case = readable("/t/contoso/support/cases/case-1").await;
+    assert!(
+        case.contains("Microsoft AI Cloud Partner Program") && !case.contains("maicpp"),
+        "{case}"
+    );
+    sign_out(&browser).await;
+    sign_in(&browser, &server, "agent@support", "Verification queue").await;
+    click_link(&browser, "contoso").await;
+    wait_title(&browser, "Tenant contoso").await;
+    click_button(&browser, "Authorize Microsoft AI Cloud Partner Program").await;
+    wait_notice(&browser, "Verification authorized").await;
+    browser.close().await.expect("the session closes");
+}

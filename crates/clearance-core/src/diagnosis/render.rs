@@ -201,7 +201,7 @@ fn review_verification_summary(
         }
     };
     format!(
-        "Open the Verification summary (Account settings → Legal Info) for the {}: {detail}",
+        "Open the Verification summary (Account settings → Verification) for the {}: {detail}",
         program_name(catalog, program)
     )
 }
@@ -463,7 +463,7 @@ mod tests {
                         sla_business_days: 5,
                     },
                 },
-                "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is In progress since 2026-11-12; verification normally completes in 5 business days.",
+                "Open the Verification summary (Account settings → Verification) for the Microsoft AI Cloud Partner Program: the overall status is In progress since 2026-11-12; verification normally completes in 5 business days.",
             ),
             (
                 FindingKind::WaitForVerification {
@@ -589,7 +589,7 @@ mod tests {
                     reason: Some("Documents unreadable.".to_owned())
                 },
             }),
-            "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is Rejected: Documents unreadable."
+            "Open the Verification summary (Account settings → Verification) for the Microsoft AI Cloud Partner Program: the overall status is Rejected: Documents unreadable."
         );
         assert_eq!(
             said(FindingKind::WaitForVerification {

@@ -78,7 +78,8 @@ pub(super) async fn home(
                     } @else {
                         p { (badge(Tone::Good, "Open")) }
                     }
-                    @if let Some(first) = unmet.first() {
+                    // The verification tile's badge already says what to do on its page.
+                    @if let Some(first) = unmet.first().filter(|_| !workspace.open || state.is_none()) {
                         p class="one-line" { (first.reason) }
                         p {
                             a href=(ctx.href(&format!("/why/{}", workspace.workspace))) {

@@ -154,8 +154,9 @@ impl CatalogSpec {
         let mut t = String::new();
         let _ = writeln!(
             t,
-            "[vetting]\nsla_business_days = 5\nmax_appeals = {}\nappeal_roles = []\nenroll_roles = [{:?}]\n",
+            "[vetting]\nsla_business_days = 5\nmax_appeals = {}\nappeal_roles = []\nenroll_roles = [{:?}]\nowner_roles = [{:?}]\n",
             self.max_appeals,
+            role_id(0),
             role_id(0)
         );
         // Decisions never read gates: every one is off.

@@ -323,6 +323,7 @@ fn another_catalog_can_be_used() {
 sla_business_days = 3
 max_appeals = 1
 enroll_roles = ["owner"]
+owner_roles = ["owner"]
 
 [[role]]
 id = "owner"
@@ -650,18 +651,23 @@ fn a_gate_turned_off_is_accepted_and_shown() {
             "manage_roles = \"off\"",
             1,
         )
-        .replacen("add_user = \"users.manage_roles\"", "add_user = \"off\"", 1);
+        .replacen("add_user = \"users.manage_roles\"", "add_user = \"off\"", 1)
+        .replacen(
+            "remove_user = \"users.manage_roles\"",
+            "remove_user = \"off\"",
+            1,
+        );
     let path = scratch("roles-off.toml", &text);
     let file = path.to_str().expect("utf-8");
     let run = clearance(&["catalog", "validate", file]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains(", 14 gates (2 off) "), "{}", run.stdout);
+    assert!(run.stdout.contains(", 15 gates (3 off) "), "{}", run.stdout);
 
     let run = clearance(&["--catalog", file, "catalog", "show"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
-            .contains("\nGates (off: manage_roles, add_user):\n"),
+            .contains("\nGates (off: manage_roles, add_user, remove_user):\n"),
         "{}",
         run.stdout
     );
@@ -676,15 +682,15 @@ fn a_gate_turned_off_is_accepted_and_shown() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let json: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
     let gates = json["gates"].as_array().expect("gates");
-    assert_eq!(gates.len(), 14);
+    assert_eq!(gates.len(), 15);
     let off: Vec<&str> = gates
         .iter()
         .filter(|g| g["off"] == true)
         .map(|g| g["gate"].as_str().expect("key"))
         .collect();
-    assert_eq!(off, ["manage_roles", "add_user"]);
+    assert_eq!(off, ["manage_roles", "add_user", "remove_user"]);
     assert_eq!(gates[0]["action"], "off");
-    assert_eq!(gates[2]["action"], "verification.appeal");
+    assert_eq!(gates[3]["action"], "verification.appeal");
     assert_eq!(json["offers"][1]["renew"], "off");
     assert_eq!(json["programs"][0]["home"], "membership");
 }

@@ -431,6 +431,8 @@ gates! {
     manage_roles: "role changes",
     /// Adding users (`add_user`).
     add_user: "adding users",
+    /// Removing users (`remove_user`).
+    remove_user: "removing users",
     /// Appealing a verification decision (`appeal`).
     appeal: "appeals",
     /// Opening support cases, and escalating a stuck verification into one.
@@ -528,6 +530,10 @@ pub struct VettingRules {
     pub appeal_roles: Set<RoleIx>,
     /// Roles that may enroll and submit verification.
     pub enroll_roles: Set<RoleIx>,
+    /// Roles a tenant must always keep a holder of (Global Admin): the last
+    /// user holding one of them can neither lose it nor be removed, so the
+    /// tenant never locks itself out.
+    pub owner_roles: Set<RoleIx>,
 }
 
 /// One criterion an action can require, with its explanation.

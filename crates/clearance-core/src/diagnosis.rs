@@ -479,7 +479,7 @@ impl<'a> Finder<'a> {
         let Some(record) = self.tenant.program(self.program) else {
             return Found {
                 cause: Some(format!(
-                    "The tenant is not enrolled in the {}: Legal Info has no Partner tab record of it, so {locked} locked whatever the user's roles.",
+                    "The tenant is not enrolled in the {}: Legal Info has no Partner tab record of it, so {locked} locked; roles alone cannot change that.",
                     self.name()
                 )),
                 findings: vec![self.finding(FindingKind::VerifyEnrollment {
@@ -615,7 +615,7 @@ impl<'a> Finder<'a> {
         let left = max.saturating_sub(v.appeals_used);
         let sla_days = self.catalog.vetting.sla_business_days;
         let blocked = format!(
-            "and the enrollment is {}: {locked} locked until verification is Authorized and the enrollment Active, whatever the user's roles.",
+            "and the enrollment is {}: {locked} locked until verification is Authorized and the enrollment Active; roles alone cannot change that.",
             record.enrollment.words()
         );
         let review = |review: VerificationReview| {
@@ -675,7 +675,7 @@ impl<'a> Finder<'a> {
                         );
                         (
                             format!(
-                                "{name} verification is {status}{since}, {} business days, past its {sla_days}-business-day SLA with no action-required banner, {blocked}",
+                                "{name} verification is {status}{since}, {} business days, past its {sla_days}-business-day SLA while the reviewer has asked for nothing, {blocked}",
                                 sla.elapsed
                             ),
                             findings,

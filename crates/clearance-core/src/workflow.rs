@@ -175,6 +175,7 @@ mod tests {
                     user: text(),
                     roles: vec![],
                 },
+                RemoveUser { user: text() },
                 Enroll { program: program() },
                 SubmitVerification { program: program() },
                 StartReview { program: program() },
@@ -249,6 +250,7 @@ mod tests {
                     user: text(),
                     roles: vec![],
                 },
+                UserRemoved { user: text() },
                 Enrolled { program: text() },
                 EnrollmentChanged {
                     program: text(),

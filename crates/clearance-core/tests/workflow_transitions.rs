@@ -554,7 +554,7 @@ fn transitions() -> Vec<Transition> {
                     subject: format!("Verification for {MAICPP} is stuck (pending)"),
                     program: Some(maicpp()),
                     body: format!(
-                        "Verification for {MAICPP} needs support. 8 business days have passed since submission (due 2026-11-19) and no action-required banner is shown."
+                        "Verification for {MAICPP} needs support. 8 business days have passed since submission (due 2026-11-19) and the reviewer has not asked for anything."
                     ),
                     by: "alice".into(),
                 },
@@ -608,7 +608,7 @@ fn transitions() -> Vec<Transition> {
                     subject: format!("Verification for {MAICPP} is stuck (in_progress)"),
                     program: Some(maicpp()),
                     body: format!(
-                        "Verification for {MAICPP} needs support. The SLA sweeper found 8 business days elapsed since submission (due 2026-11-19) and no action-required banner."
+                        "Verification for {MAICPP} needs support. Opened automatically: 8 business days have passed since submission (due 2026-11-19) and the reviewer has not asked for anything."
                     ),
                     by: "system".into(),
                 },
@@ -1062,6 +1062,32 @@ fn refusals() -> Vec<Refusal> {
             at: LATER,
             error: WorkflowError::UserExists { id: "alice".into() },
             rule: "user_exists",
+        },
+        Refusal {
+            name: "the_last_global_admin_cannot_drop_the_role",
+            from: authorized(),
+            actor: alice(),
+            command: Command::RevokeRoles {
+                user: "alice".into(),
+                roles: vec!["global_admin".into()],
+            },
+            at: LATER,
+            error: WorkflowError::LastOwner {
+                user: "alice".into(),
+                role: "Global Admin".into(),
+            },
+            rule: "last_owner",
+        },
+        Refusal {
+            name: "the_primary_contact_cannot_be_removed",
+            from: authorized(),
+            actor: alice(),
+            command: Command::RemoveUser {
+                user: "alice".into(),
+            },
+            at: LATER,
+            error: WorkflowError::PrimaryContactKept { id: "alice".into() },
+            rule: "primary_contact_kept",
         },
         Refusal {
             name: "submit_verification_is_refused_when_not_enrolled",
@@ -1918,6 +1944,7 @@ sla_business_days = 5
 max_appeals = 3
 appeal_roles = []
 enroll_roles = ["admin"]
+owner_roles = ["admin"]
 
 [[program]]
 id = "maicpp"

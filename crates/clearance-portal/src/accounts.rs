@@ -130,6 +130,101 @@ pub async fn set_password(
     put_sign_in(service, login, principal, password, Credential::Lasting).await
 }
 
+/// The prefix of a one-time set-up link's token.
+const SETUP_PREFIX: &str = "clsu_";
+
+/// How long a set-up link stays usable.
+pub const SETUP_LINK_DAYS: i64 = 7;
+
+/// A one-time set-up link for a new user: the token to put in `/setup/{token}`
+/// and the sign-in name it sets a password for.
+#[derive(Clone, Debug)]
+pub struct SetupLink {
+    /// The secret token (only its SHA-256 is stored).
+    pub token: String,
+    /// The sign-in name the user will use (`frank@tailspin`).
+    pub login: String,
+}
+
+/// Issues a one-time set-up link for `user` of `tenant`: whoever opens it
+/// chooses the password of the sign-in `user@tenant`, once, within
+/// [`SETUP_LINK_DAYS`] days. The store keeps only the token's hash.
+pub async fn issue_setup_link(
+    service: &Service,
+    tenant: &str,
+    user: &str,
+) -> Result<SetupLink, ServiceError> {
+    let token = random::token(SETUP_PREFIX);
+    let login = normalize_login(&format!("{user}@{tenant}"));
+    let expires_at = jiff::Timestamp::now()
+        .checked_add(jiff::SignedDuration::from_hours(24 * SETUP_LINK_DAYS))
+        .unwrap_or(jiff::Timestamp::MAX);
+    let principal = Principal::Partner {
+        tenant: tenant.to_owned(),
+        user: user.to_owned(),
+    };
+    let record = serde_json::json!({
+        "portal_setup": { "login": login, "principal": principal },
+    });
+    service
+        .store()
+        .put_expiring_token(
+            &clearance_server::auth::token_hash(&token),
+            record,
+            expires_at,
+        )
+        .await?;
+    Ok(SetupLink { token, login })
+}
+
+/// The sign-in name and principal a live set-up link is for; `None` for an
+/// unknown, used or expired one.
+pub async fn setup_link(
+    service: &Service,
+    token: &str,
+) -> Result<Option<(String, Principal)>, ServiceError> {
+    if !token.starts_with(SETUP_PREFIX) {
+        return Ok(None);
+    }
+    let hash = clearance_server::auth::token_hash(token);
+    let Some(record) = service.store().find_token(&hash).await? else {
+        return Ok(None);
+    };
+    let Some(setup) = record.get("portal_setup") else {
+        return Ok(None);
+    };
+    let login = setup.get("login").and_then(|login| login.as_str());
+    let principal = setup
+        .get("principal")
+        .cloned()
+        .and_then(|principal| serde_json::from_value::<Principal>(principal).ok());
+    Ok(login
+        .zip(principal)
+        .map(|(login, principal)| (login.to_owned(), principal)))
+}
+
+/// Sets the password of the sign-in a live set-up link is for and ends the
+/// link; returns the sign-in name. `NotFound` for a used or unknown link,
+/// `Invalid` naming `password` for an unusable password (the link stays usable).
+pub async fn redeem_setup_link(
+    service: &Service,
+    token: &str,
+    password: &str,
+) -> Result<String, ServiceError> {
+    let Some((login, principal)) = setup_link(service, token).await? else {
+        return Err(ServiceError::NotFound {
+            what: "set-up link",
+            id: "this one".to_owned(),
+        });
+    };
+    put_sign_in(service, &login, &principal, password, Credential::Lasting).await?;
+    service
+        .store()
+        .revoke_token(&clearance_server::auth::token_hash(token))
+        .await?;
+    Ok(login)
+}
+
 /// Whether a sign-in outlives the demo.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Credential {

@@ -69,6 +69,7 @@ pub fn done_notice(code: Option<&str>) -> Option<Notice> {
         "submitted" => "Verification submitted: the SLA clock has started.",
         "user_added" => "User added.",
         "roles" => "Roles changed.",
+        "user_removed" => "User removed.",
         "case_opened" => "Support case opened.",
         "commented" => "Comment added.",
         "resolved" => "Support case resolved.",
@@ -342,6 +343,33 @@ pub fn role_name(catalog: &Catalog, role: &str) -> String {
         .map_or_else(|| role.to_owned(), |found| found.name.clone())
 }
 
+/// A program's display name (its id when the catalog has no such program).
+pub fn program_name(catalog: &Catalog, program: &str) -> String {
+    catalog
+        .program_ix(program)
+        .map_or_else(|| program.to_owned(), |ix| catalog.program(ix).name.clone())
+}
+
+/// A portal page's name (below `/t/{tenant}`): the catalog workspace's name
+/// for its page, else the portal's own page names.
+pub fn page_name(catalog: &Catalog, page: &str) -> String {
+    if let Some(workspace) = catalog.workspaces.iter().find(|found| found.page == page) {
+        return workspace.name.clone();
+    }
+    match page {
+        "/account/legal-info" => "Legal Info",
+        "/account/verification" => "Verification summary",
+        "/account/profiles" => "Payment and tax profiles",
+        "/membership" => "Membership",
+        "/membership/offers" => "Membership offers",
+        "/users" => "User management",
+        "/diagnosis" => "Diagnosis",
+        "/support" => "Support",
+        _ => "the page",
+    }
+    .to_owned()
+}
+
 /// An action's display name.
 pub fn action_name(catalog: &Catalog, action: &str) -> String {
     catalog
@@ -349,8 +377,32 @@ pub fn action_name(catalog: &Catalog, action: &str) -> String {
         .map_or_else(|| action.to_owned(), |ix| catalog.action(ix).name.clone())
 }
 
-/// Every unmet criterion: why, who can fix it, and the next step with a link.
+/// Orders unmet criteria root cause first: a verification that is not
+/// Authorized holds the enrollment back too, so it comes before the
+/// enrollment, and both before roles, agreements and profiles. Stable, so
+/// the catalog's order holds within each kind.
+pub fn root_cause_first<T: std::borrow::Borrow<UnmetView>>(unmet: &mut [T]) {
+    unmet.sort_by_key(|item| match item.borrow().kind.as_str() {
+        "verification" => 0,
+        "enrollment" => 1,
+        _ => 2,
+    });
+}
+
+/// Whether only the reader's roles keep these criteria unmet (then the
+/// answer is "you need permission"; otherwise the thing is locked).
+pub fn roles_only(unmet: &[UnmetView]) -> bool {
+    !unmet.is_empty()
+        && unmet
+            .iter()
+            .all(|item| matches!(item.kind.as_str(), "any_role" | "primary_contact_or_role"))
+}
+
+/// Every unmet criterion, root cause first: why, who can fix it, and the
+/// next step with a link.
 pub fn unmet_list(catalog: &Catalog, tenant: &str, unmet: &[UnmetView]) -> Markup {
+    let mut unmet: Vec<&UnmetView> = unmet.iter().collect();
+    root_cause_first(&mut unmet);
     html! {
         ol class="unmet" {
             @for item in unmet {
@@ -410,15 +462,33 @@ pub fn service_error(
             "Not found",
             &format!("There is no {what} `{id}`."),
         ),
-        ServiceError::Denied(check) => explain(
+        ServiceError::Denied(check) if roles_only(&check.unmet) => explain(
             "You need permission",
             format!(
-                "{} is not open to you yet. Roles alone do not open it: every criterion below must be met.",
+                "{} needs a role you do not hold. Who can give it to you is listed below.",
                 action_name(catalog, &check.action)
             ),
             check.unmet,
             StatusCode::FORBIDDEN,
         ),
+        ServiceError::Denied(check) => {
+            let mut unmet: Vec<&UnmetView> = check.unmet.iter().collect();
+            root_cause_first(&mut unmet);
+            let title = match unmet.first().map(|item| item.kind.as_str()) {
+                Some("verification") => "Locked until verification is Authorized",
+                Some("enrollment") => "Locked until the enrollment is Active",
+                _ => "Locked until the criteria below are met",
+            };
+            explain(
+                title,
+                format!(
+                    "{} stays locked until every criterion below is met; a role alone would not open it.",
+                    action_name(catalog, &check.action)
+                ),
+                check.unmet,
+                StatusCode::FORBIDDEN,
+            )
+        }
         ServiceError::Refused(refusal) => {
             let view = RefusalView::new(catalog, &refusal);
             explain(

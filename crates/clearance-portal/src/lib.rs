@@ -16,6 +16,7 @@
 //! - [`accounts`]: argon2id sign-ins in the store, and the demo logins.
 //! - [`session`]: server-side sessions in the store's token table, cookies,
 //!   CSRF tokens and the limit on failed sign-ins.
+//! - `setup`: a new user's one-time set-up link (choose a password).
 //! - `form`: the middleware that reads and CSRF-checks every POST.
 //! - `layout`: the page frame, badges and the explanations of unmet criteria.
 //! - `partner` and `ops`: the partner pages and the operator console.
@@ -30,6 +31,7 @@ mod ops;
 mod partner;
 mod random;
 pub mod session;
+mod setup;
 mod signin;
 
 use std::sync::Arc;
@@ -155,6 +157,7 @@ pub fn router_with(service: Service, options: PortalOptions) -> Router {
         .route("/logout", post(signin::logout))
         .route("/login/oidc/{issuer}", get(oidc::start))
         .route("/login/oidc/{issuer}/callback", get(oidc::callback))
+        .route("/setup/{token}", get(setup::form).post(setup::submit))
         .route("/static/portal.css", get(stylesheet))
         .merge(partner::routes())
         .merge(ops::routes())

@@ -258,7 +258,7 @@ async fn tenant(
             @if cases.is_empty() { p { "No support case." } }
             @for case in &cases {
                 div id=(format!("case-{}", case.id)) {
-                    (case_detail(case))
+                    (case_detail(ctx.catalog(), case))
                     @if case.actions.comment.allowed || case.actions.resolve.allowed {
                         div class="actions" {
                             @if case.actions.comment.allowed {
@@ -338,7 +338,7 @@ fn program_section(ctx: &StaffCtx, view: &VerificationView) -> Markup {
                     @if authorize {
                         form method="post" class="inline" action=(format!("{base}/authorize")) {
                             (write_keys(&ctx.session.csrf))
-                            button type="submit" class="primary" { "Authorize " (view.program) }
+                            button type="submit" class="primary" { "Authorize " (view.name) }
                         }
                     }
                     @if start {

@@ -41,7 +41,7 @@ async fn the_seed_story_locked_support_authorized_learn_why_complete_and_buy() {
     wait_title(&browser, "Diagnosis").await;
     wait(
         &browser,
-        "//ol[@class='steps']/li//code[text()='contact_support']",
+        "//ol[@class='steps']/li//strong[text()='Contact support']",
     )
     .await;
     click_link(&browser, "Support").await;
@@ -71,7 +71,7 @@ async fn the_seed_story_locked_support_authorized_learn_why_complete_and_buy() {
     .await;
     click_link(&browser, "contoso").await;
     wait_title(&browser, "Tenant contoso").await;
-    click_button(&browser, "Authorize maicpp").await;
+    click_button(&browser, "Authorize Microsoft AI Cloud Partner Program").await;
     wait_notice(&browser, "Verification authorized").await;
     fill(
         &browser,

@@ -279,7 +279,10 @@ async fn the_console_is_for_staff_only() {
     assert!(queue.contains("Overdue"), "{queue}");
     let (status, tenant) = get(&server, &staff, "/ops/tenants/contoso").await;
     assert_eq!(status, StatusCode::OK);
-    assert!(tenant.contains("Authorize maicpp"), "{tenant}");
+    assert!(
+        tenant.contains("Authorize Microsoft AI Cloud Partner Program"),
+        "{tenant}"
+    );
     assert!(tenant.contains("alice (partner user)"), "{tenant}");
 }
 

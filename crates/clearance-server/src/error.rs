@@ -204,6 +204,8 @@ pub fn workflow_error(error: &WorkflowError) -> ApiError {
         | W::Denied { .. } => (StatusCode::FORBIDDEN, None),
         W::TenantExists { .. }
         | W::UserExists { .. }
+        | W::LastOwner { .. }
+        | W::PrimaryContactKept { .. }
         | W::NotEnrolled { .. }
         | W::AlreadyEnrolled { .. }
         | W::IllegalTransition { .. }

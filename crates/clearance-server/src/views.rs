@@ -427,6 +427,11 @@ pub struct UserView {
     pub primary_contact: bool,
     /// "Save roles" (`grant_roles`/`revoke_roles` of this user).
     pub change_roles: Affordance,
+    /// Taking every role from this user (`revoke_roles`): refused for the
+    /// last holder of an owner role (Global Admin), so the page can say so.
+    pub revoke_all: Affordance,
+    /// "Remove user" (`remove_user`).
+    pub remove: Affordance,
 }
 
 /// One event of the audit trail.

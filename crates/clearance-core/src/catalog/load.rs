@@ -55,6 +55,7 @@ struct RawVetting {
     #[serde(default)]
     appeal_roles: Vec<Text>,
     enroll_roles: Spanned<Vec<Text>>,
+    owner_roles: Spanned<Vec<Text>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -604,6 +605,13 @@ impl Loader<'_> {
                 "at least one role must be able to enroll".to_string(),
             ));
         }
+        if v.owner_roles.get_ref().is_empty() {
+            return Err(self.error(
+                v.owner_roles.span(),
+                "vetting.owner_roles".to_string(),
+                "at least one role must own the tenant (its last holder is kept)".to_string(),
+            ));
+        }
         Ok(VettingRules {
             sla_business_days: *v.sla_business_days.get_ref(),
             max_appeals: *v.max_appeals.get_ref(),
@@ -617,6 +625,12 @@ impl Loader<'_> {
                 roles,
                 v.enroll_roles.get_ref(),
                 "vetting.enroll_roles",
+                RoleIx,
+            )?,
+            owner_roles: self.resolve_set(
+                roles,
+                v.owner_roles.get_ref(),
+                "vetting.owner_roles",
                 RoleIx,
             )?,
         })

@@ -9,6 +9,7 @@ sla_business_days = 5
 max_appeals = 3
 appeal_roles = ["admin"]
 enroll_roles = ["admin"]
+owner_roles = ["admin"]
 
 [calendar]
 holidays = ["2026-12-25"]
@@ -99,6 +100,7 @@ requires = ["paid", "is_admin"]
 [gates]
 manage_roles = "inner.buy"
 add_user = "inner.buy"
+remove_user = "inner.buy"
 appeal = "off"
 open_case = "off"
 comment_case = "off"
@@ -310,7 +312,7 @@ fn toml_syntax_error_names_line() {
 #[test]
 fn unknown_top_level_section_is_refused() {
     let error = broken("[calendar]", "[calender]");
-    assert_error(&error, 7, "calender", "unknown field `calender`");
+    assert_error(&error, 8, "calender", "unknown field `calender`");
 }
 
 #[test]
@@ -689,7 +691,7 @@ fn bad_holiday_is_refused() {
     );
     assert_error(
         &error,
-        8,
+        9,
         "calendar.holidays[1]",
         "`2026-13-01` is not a date",
     );
@@ -818,7 +820,7 @@ fn an_unknown_gate_key_is_refused_with_the_known_ones() {
         &error,
         line_of("appeal = \"off\"") + 1,
         "gates.appeals",
-        "unknown gate; expected one of manage_roles, add_user, appeal,",
+        "unknown gate; expected one of manage_roles, add_user, remove_user, appeal,",
     );
 }
 
@@ -910,6 +912,7 @@ fn the_default_catalog_names_every_gate() {
         [
             ("manage_roles", "users.manage_roles"),
             ("add_user", "users.manage_roles"),
+            ("remove_user", "users.manage_roles"),
             ("appeal", "verification.appeal"),
             ("open_case", "support.open_case"),
             ("comment_case", "support.view_cases"),

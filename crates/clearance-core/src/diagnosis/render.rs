@@ -201,7 +201,7 @@ fn review_verification_summary(
         }
     };
     format!(
-        "Open the Verification summary (Account settings → Legal Info) for the {}: {detail}",
+        "Open the Verification summary (Account settings → Verification) for the {}: {detail}",
         program_name(catalog, program)
     )
 }
@@ -243,7 +243,7 @@ fn respond_to_challenge(
 
 fn submit_appeal(catalog: &Catalog, user: &str, appeals: &Appeals) -> String {
     format!(
-        "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. {} {} of {} appeals {} left.",
+        "Open the Verification summary, choose a document type, upload supporting documentation and submit the appeal. {} {} of {} appeals {} left.",
         appellants(catalog, user, appeals),
         appeals.left,
         appeals.max,
@@ -268,9 +268,11 @@ fn appellants(catalog: &Catalog, user: &str, appeals: &Appeals) -> String {
         ),
     };
     match who.user {
-        AppellantStanding::PrimaryContact => format!("{user}, the primary contact, can do it."),
+        AppellantStanding::PrimaryContact => {
+            format!("You ({user}) can do it, as the primary contact.")
+        }
         AppellantStanding::HoldsRoles(held) => format!(
-            "{user} can do it as a {} (appeals are for {anyone}).",
+            "You ({user}) can do it as a {} (appeals are for {anyone}).",
             role_names(catalog, held)
         ),
         AppellantStanding::Neither => format!("Only {anyone} can do it."),
@@ -291,7 +293,7 @@ fn contact_support(catalog: &Catalog, program: ProgramIx, reason: &SupportReason
                 .map(|case| format!(" Support case {case} is open: follow it up there."))
                 .unwrap_or_default();
             format!(
-                "Verification has been {} for {} business days, past the {sla_business_days}-business-day SLA (due {}), and no action-required banner is shown: contact Partner Center support, who can review the tenant's vetting state and unblock it.{follow_up}",
+                "Verification has been {} for {} business days, past the {sla_business_days}-business-day SLA (due {}), and the reviewer has not asked for anything: contact Partner Center support, who can review the tenant's vetting state and unblock it.{follow_up}",
                 status.words(),
                 clock.elapsed,
                 clock.due
@@ -461,7 +463,7 @@ mod tests {
                         sla_business_days: 5,
                     },
                 },
-                "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is In progress since 2026-11-12; verification normally completes in 5 business days.",
+                "Open the Verification summary (Account settings → Verification) for the Microsoft AI Cloud Partner Program: the overall status is In progress since 2026-11-12; verification normally completes in 5 business days.",
             ),
             (
                 FindingKind::WaitForVerification {
@@ -487,7 +489,7 @@ mod tests {
                 FindingKind::SubmitAppeal {
                     appeals: appeals(AppellantStanding::HoldsRoles(roles(&["global_admin"]))),
                 },
-                "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. bob can do it as a Global Admin (appeals are for the primary contact (alice) or a Global Admin). 2 of 3 appeals are left.",
+                "Open the Verification summary, choose a document type, upload supporting documentation and submit the appeal. You (bob) can do it as a Global Admin (appeals are for the primary contact (alice) or a Global Admin). 2 of 3 appeals are left.",
             ),
             (
                 FindingKind::ContactSupport {
@@ -502,7 +504,7 @@ mod tests {
                         open_case: Some("case-1".to_owned()),
                     },
                 },
-                "Verification has been Pending for 8 business days, past the 5-business-day SLA (due 2026-11-19), and no action-required banner is shown: contact Partner Center support, who can review the tenant's vetting state and unblock it. Support case case-1 is open: follow it up there.",
+                "Verification has been Pending for 8 business days, past the 5-business-day SLA (due 2026-11-19), and the reviewer has not asked for anything: contact Partner Center support, who can review the tenant's vetting state and unblock it. Support case case-1 is open: follow it up there.",
             ),
             (
                 FindingKind::AcceptAgreement {
@@ -587,7 +589,7 @@ mod tests {
                     reason: Some("Documents unreadable.".to_owned())
                 },
             }),
-            "Open the Verification summary (Account settings → Legal Info) for the Microsoft AI Cloud Partner Program: the overall status is Rejected: Documents unreadable."
+            "Open the Verification summary (Account settings → Verification) for the Microsoft AI Cloud Partner Program: the overall status is Rejected: Documents unreadable."
         );
         assert_eq!(
             said(FindingKind::WaitForVerification {
@@ -610,7 +612,7 @@ mod tests {
                     ..appeals(AppellantStanding::PrimaryContact)
                 },
             }),
-            "Select Resolve in the partner call-to-action bar, choose a document type, upload supporting documentation and submit the appeal. bob, the primary contact, can do it. 1 of 3 appeals is left."
+            "Open the Verification summary, choose a document type, upload supporting documentation and submit the appeal. You (bob) can do it, as the primary contact. 1 of 3 appeals is left."
         );
         assert_eq!(
             said(FindingKind::SignInAgain {

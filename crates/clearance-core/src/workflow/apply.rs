@@ -47,6 +47,12 @@ pub(super) fn apply(
                 roles,
             });
         }
+        Event::UserRemoved { user } => {
+            let Some(at) = tenant.users.iter().position(|found| found.id == *user) else {
+                return Err(WorkflowError::UnknownUser { id: user.clone() });
+            };
+            tenant.users.remove(at);
+        }
         Event::Enrolled { program } => {
             let ix = program_ix(catalog, program)?;
             let record = ProgramRecord {

@@ -26,6 +26,12 @@ pub enum Command {
         /// Roles to grant.
         roles: Vec<String>,
     },
+    /// Remove a user from the tenant (refused for the primary contact and for
+    /// the last holder of an owner role).
+    RemoveUser {
+        /// The user to remove.
+        user: String,
+    },
     /// Enroll in a program: enrollment becomes pending qualification.
     Enroll {
         /// Program id.

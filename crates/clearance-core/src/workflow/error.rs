@@ -67,6 +67,23 @@ pub enum WorkflowError {
         /// The user id.
         id: String,
     },
+    /// The change would leave the tenant without any holder of an owner role
+    /// (Global Admin): nobody could manage its users any more.
+    #[error(
+        "{user:?} is the tenant's last {role}: give another user that role first, so the tenant keeps one"
+    )]
+    LastOwner {
+        /// The user who would lose the role.
+        user: String,
+        /// The role's name.
+        role: String,
+    },
+    /// `remove_user` for the tenant's primary contact.
+    #[error("{id:?} is the tenant's primary contact and cannot be removed")]
+    PrimaryContactKept {
+        /// The user id.
+        id: String,
+    },
     /// The tenant has no record of the program.
     #[error("the tenant is not enrolled in {program}")]
     NotEnrolled {

@@ -27,6 +27,11 @@ pub enum Event {
         /// Roles.
         roles: Vec<String>,
     },
+    /// A user was removed from the tenant.
+    UserRemoved {
+        /// User id.
+        user: String,
+    },
     /// Enrolled in a program.
     Enrolled {
         /// Program id.

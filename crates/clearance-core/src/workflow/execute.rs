@@ -147,6 +147,18 @@ impl<'a> Check<'a> {
                     roles: roles.clone(),
                 }])
             }
+            Command::RemoveUser { user } => {
+                identifier("user", user)?;
+                let Some(found) = self.tenant.user(user) else {
+                    return Err(WorkflowError::UnknownUser { id: user.clone() });
+                };
+                self.role_change_allowed(self.catalog.gates.remove_user)?;
+                if self.tenant.primary_contact.as_deref() == Some(user.as_str()) {
+                    return Err(WorkflowError::PrimaryContactKept { id: user.clone() });
+                }
+                self.owner_kept(user, found.roles)?;
+                Ok(vec![Event::UserRemoved { user: user.clone() }])
+            }
             Command::Enroll { program } => {
                 let ix = self.program(program)?;
                 self.partner_needs(self.catalog.vetting.enroll_roles)?;
@@ -329,7 +341,7 @@ impl<'a> Check<'a> {
                     VerificationStatus::Pending | VerificationStatus::InProgress => {
                         let sla = self.past_sla(program, v)?;
                         format!(
-                            "{} business days have passed since submission (due {}) and no action-required banner is shown.",
+                            "{} business days have passed since submission (due {}) and the reviewer has not asked for anything.",
                             sla.elapsed, sla.due
                         )
                     }
@@ -392,7 +404,7 @@ impl<'a> Check<'a> {
                 // One escalation case per round, however it was opened.
                 if v.escalated_case.is_none() {
                     let why = format!(
-                        "The SLA sweeper found {} business days elapsed since submission (due {}) and no action-required banner.",
+                        "Opened automatically: {} business days have passed since submission (due {}) and the reviewer has not asked for anything.",
                         sla.elapsed, sla.due
                     );
                     events.extend(self.escalation(ix, program, record, &why));
@@ -442,6 +454,9 @@ impl<'a> Check<'a> {
                     return Err(WorkflowError::UnknownUser { id: user.clone() });
                 }
                 self.role_change_allowed(self.catalog.gates.manage_roles)?;
+                if let Command::RevokeRoles { .. } = command {
+                    self.owner_kept(user, resolve_roles(self.catalog, roles)?)?;
+                }
                 let (user, roles) = (user.clone(), roles.clone());
                 Ok(vec![if let Command::GrantRoles { .. } = command {
                     Event::RolesGranted { user, roles }
@@ -832,6 +847,35 @@ impl<'a> Check<'a> {
                 }
                 Ok(())
             }
+        }
+    }
+
+    /// Refuses taking `losing` from `user` when no other user would still
+    /// hold one of the catalog's owner roles: the tenant keeps a Global Admin.
+    fn owner_kept(&self, user: &str, losing: Set<RoleIx>) -> Result<()> {
+        let owners = self.catalog.vetting.owner_roles;
+        let Some(holder) = self.tenant.user(user) else {
+            return Ok(());
+        };
+        let kept = |candidate: &User| {
+            let roles = if candidate.id == user {
+                candidate.roles.difference(losing)
+            } else {
+                candidate.roles
+            };
+            roles.intersects(owners)
+        };
+        if self.tenant.users.iter().any(kept) {
+            return Ok(());
+        }
+        // No owner left afterwards: refused when this user held the last one
+        // (a tenant that had none already is not made worse).
+        match holder.roles.iter().find(|role| owners.contains(*role)) {
+            Some(role) => Err(WorkflowError::LastOwner {
+                user: user.to_owned(),
+                role: self.catalog.role(role).name.clone(),
+            }),
+            None => Ok(()),
         }
     }
 

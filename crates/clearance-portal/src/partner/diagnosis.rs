@@ -7,7 +7,7 @@ use maud::html;
 
 use super::{PageQuery, PartnerCtx};
 use crate::form::FormPage;
-use crate::layout::{self, Tone, badge, humanize, step_label, step_page};
+use crate::layout::{self, Tone, badge, page_name, step_label, step_page};
 
 pub(super) async fn diagnosis(
     ctx: PartnerCtx,
@@ -33,7 +33,7 @@ pub(super) async fn diagnosis(
             @for step in &diagnosis.steps {
                 @let page = step_page(catalog, &step.code);
                 li {
-                    p { strong { (step_label(&step.code)) } " " code { (step.code) } }
+                    p { strong { (step_label(&step.code)) } }
                     p { (step.text) }
                     @if step.code == "sign_in_again" {
                         form method="post" action="/logout" class="inline" {
@@ -41,7 +41,7 @@ pub(super) async fn diagnosis(
                             button type="submit" { "Sign out to sign in again" }
                         }
                     } @else if !page.is_empty() {
-                        p { a href=(ctx.href(&page)) { "Go to " (humanize(page.trim_start_matches('/').replace('/', " → ").as_str())) } }
+                        p { a href=(ctx.href(&page)) { "Go to " (page_name(catalog, &page)) } }
                     }
                 }
             }

@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query};
 use axum::response::Response;
-use clearance_server::views::{CheckResult, UnmetView, WorkspaceView};
+use clearance_server::views::{CheckResult, UnmetView, VerificationView, WorkspaceView};
 use maud::{Markup, html};
 
 use super::{PageQuery, PartnerCtx};
@@ -26,7 +26,30 @@ pub(super) async fn home(
         .diagnosis(ctx.principal(), &ctx.tenant, None, query.rev)
         .await
         .map_err(|error| ctx.fail(error))?;
+    // Not everyone may read the verification summary; then Home shows no
+    // verification state beyond the tiles' criteria.
+    let verifications = ctx
+        .portal
+        .service
+        .verifications(ctx.principal(), &ctx.tenant, query.rev)
+        .await
+        .unwrap_or_default();
     let body = html! {
+        @for view in verifications.iter().filter(|view| needs_partner(view)) {
+            section class="banner" role="alert" aria-label=(format!("Action required: {}", view.name)) {
+                p {
+                    strong { "Action required — " (view.name) ". " }
+                    @if view.status == "rejected" {
+                        "Verification was rejected"
+                        @if let Some(reason) = &view.reason { ": " (reason) }
+                        " (" (view.appeals_left) " of " (view.appeals_used + view.appeals_left) " appeals left)."
+                    } @else {
+                        (view.reason.as_deref().unwrap_or("The reviewer needs more information."))
+                    }
+                }
+                p { a class="button" href=(ctx.href(VERIFICATION_PAGE)) { "Resolve" } }
+            }
+        }
         section class="card lead" aria-labelledby="state" {
             h2 id="state" { "Where things stand" }
             p { (diagnosis.cause) }
@@ -36,7 +59,9 @@ pub(super) async fn home(
         ul class="tiles" {
             @for workspace in &access.workspaces {
                 @let unmet = workspace_unmet(workspace);
-                li class=(if workspace.open { "tile open" } else { "tile locked" }) {
+                @let partly = workspace.open && !unmet.is_empty();
+                @let state = (workspace.page == VERIFICATION_PAGE).then(|| verification_state(&verifications)).flatten();
+                li class=(if !workspace.open { "tile locked" } else if partly || state.is_some_and(|(tone, _)| tone != Tone::Good) { "tile partly" } else { "tile open" }) {
                     h3 {
                         @if workspace.open {
                             a href=(ctx.href(&workspace.page)) { (workspace.name) }
@@ -44,16 +69,23 @@ pub(super) async fn home(
                             (workspace.name)
                         }
                     }
-                    @if workspace.open {
-                        p { (badge(Tone::Good, "Open")) }
-                    } @else {
+                    @if let Some((tone, text)) = state {
+                        p { (badge(tone, text)) }
+                    } @else if !workspace.open {
                         p { (badge(Tone::Bad, "Locked")) }
-                        @if let Some(first) = unmet.first() {
-                            p class="one-line" { (first.reason) }
-                        }
+                    } @else if partly {
+                        p { (badge(Tone::Wait, "Partly locked")) }
+                    } @else {
+                        p { (badge(Tone::Good, "Open")) }
+                    }
+                    // The verification tile's badge already says what to do on its page.
+                    @if let Some(first) = unmet.first().filter(|_| !workspace.open || state.is_none()) {
+                        p class="one-line" { (first.reason) }
                         p {
                             a href=(ctx.href(&format!("/why/{}", workspace.workspace))) {
-                                "Why is " (workspace.name) " locked?"
+                                @if workspace.open { "What is locked in " } @else { "Why is " }
+                                (workspace.name)
+                                @if workspace.open { "?" } @else { " locked?" }
                                 @if unmet.len() > 1 { " (" (unmet.len()) " unmet criteria)" }
                             }
                         }
@@ -66,7 +98,38 @@ pub(super) async fn home(
     Ok(ctx.page(&format!("{} — home", ctx.tenant), notice.as_ref(), body))
 }
 
-/// A workspace's unmet criteria across its actions, each once, in order.
+/// The verification summary's page: its tile shows the verification's state.
+const VERIFICATION_PAGE: &str = "/account/verification";
+
+/// Whether the next move on a verification is the partner's (challenged, or
+/// rejected with an appeal left): Home then shows the action-required banner.
+fn needs_partner(view: &VerificationView) -> bool {
+    view.action_required || (view.status == "rejected" && view.appeals_left > 0)
+}
+
+/// The verification tile's badge: the most pressing state of any program's
+/// verification, `None` when the tenant has none.
+fn verification_state(views: &[VerificationView]) -> Option<(Tone, &'static str)> {
+    let rank = |view: &VerificationView| -> (u8, Tone, &'static str) {
+        match view.status.as_str() {
+            _ if view.action_required => (0, Tone::Bad, "Action required"),
+            "rejected" => (1, Tone::Bad, "Rejected"),
+            "challenged" => (0, Tone::Bad, "Action required"),
+            _ if view.overdue => (2, Tone::Bad, "Overdue"),
+            "pending" | "in_progress" => (3, Tone::Wait, "Pending review"),
+            "not_started" => (4, Tone::Wait, "Not submitted"),
+            _ => (5, Tone::Good, "Authorized"),
+        }
+    };
+    views
+        .iter()
+        .map(rank)
+        .min_by_key(|(rank, _, _)| *rank)
+        .map(|(_, tone, text)| (tone, text))
+}
+
+/// A workspace's unmet criteria across its actions, each once, root cause
+/// first (see [`layout::root_cause_first`]).
 fn workspace_unmet(workspace: &WorkspaceView) -> Vec<&UnmetView> {
     let mut seen: Vec<&UnmetView> = Vec::new();
     for action in &workspace.actions {
@@ -79,6 +142,7 @@ fn workspace_unmet(workspace: &WorkspaceView) -> Vec<&UnmetView> {
             }
         }
     }
+    layout::root_cause_first(&mut seen);
     seen
 }
 

@@ -55,8 +55,7 @@ pub(super) async fn legal_info(
                                     (badge(Tone::Bad, "No program record"))
                                     p class="one-line" {
                                         "The Partner tab has no data for this program. A Global Admin or "
-                                        "Microsoft AI Cloud Partner Program partner admin must verify the enrollment "
-                                        "(" code { "verify_enrollment" } ")."
+                                        "Microsoft AI Cloud Partner Program partner admin must verify the enrollment."
                                     }
                                     @match &row.enroll.refusal {
                                         None => {

@@ -42,7 +42,7 @@ use legal_info::{legal_info, profiles, update_profile};
 use membership::{membership, offers};
 pub(crate) use support::case_detail;
 use support::{case, comment_case, open_case, support};
-use users::{add_user, change_roles, users};
+use users::{add_user, change_roles, remove_user, users};
 use verification::{appeal, verification};
 
 /// The partner routes.
@@ -100,6 +100,7 @@ pub(crate) fn routes() -> Router<Portal> {
         )
         .route("/t/{tenant}/users", get(users).post(add_user))
         .route("/t/{tenant}/users/{user}/roles", post(change_roles))
+        .route("/t/{tenant}/users/{user}/remove", post(remove_user))
         .route("/t/{tenant}/diagnosis", get(diagnosis))
         .route("/t/{tenant}/support", get(support))
         .route("/t/{tenant}/support/cases", post(open_case))

@@ -8,7 +8,7 @@ use maud::{Markup, html};
 
 use super::{PageQuery, PartnerCtx};
 use crate::form::{FormPage, Submitted};
-use crate::layout::{done_notice, status_badge, when, write_keys};
+use crate::layout::{done_notice, program_name, status_badge, when, write_keys};
 
 pub(super) async fn support(
     ctx: PartnerCtx,
@@ -116,7 +116,7 @@ pub(super) async fn case(
         .await
         .map_err(|error| ctx.fail(error))?;
     let body = html! {
-        (case_detail(&case))
+        (case_detail(ctx.catalog(), &case))
         @if case.actions.comment.allowed {
             form method="post" action=(ctx.href(&format!("/support/cases/{}/comments", case.id))) class="card" {
                 (write_keys(&ctx.session.csrf))
@@ -134,13 +134,16 @@ pub(super) async fn case(
 }
 
 /// A case's facts and comments (shared with the console).
-pub(crate) fn case_detail(case: &clearance_server::views::CaseView) -> Markup {
+pub(crate) fn case_detail(
+    catalog: &clearance_core::Catalog,
+    case: &clearance_server::views::CaseView,
+) -> Markup {
     html! {
         section class="card" {
             h2 { (case.subject) " " (status_badge(&case.status)) }
             dl class="facts" {
                 dt { "Opened" } dd { (when(&case.opened_at)) " by " (case.opened_by) }
-                @if let Some(program) = &case.program { dt { "Program" } dd { (program) } }
+                @if let Some(program) = &case.program { dt { "Program" } dd { (program_name(catalog, program)) } }
                 @if let Some(resolution) = &case.resolution { dt { "Resolution" } dd { (resolution) } }
             }
             h3 { "Comments" }

@@ -4,24 +4,38 @@
 
 use axum::Extension;
 use axum::extract::{Path, Query};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use clearance_core::workflow::Command;
 use clearance_server::ServiceError;
 use clearance_server::views::RefusalView;
 use maud::html;
 
-use super::{PageQuery, PartnerCtx};
+use super::{PageQuery, PartnerCtx, sentence};
+use crate::accounts::{SETUP_LINK_DAYS, SetupLink, issue_setup_link};
 use crate::form::{FormPage, Submitted};
-use crate::layout::{Tone, badge, done_notice, role_name, write_keys};
+use crate::layout::{Notice, Tone, badge, done_notice, role_name, write_keys};
 
 pub(super) async fn users(
     ctx: PartnerCtx,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Response> {
+    let notice = done_notice(query.done.as_deref());
+    render(&ctx, query.rev, notice.as_ref(), None).await
+}
+
+/// The page, with `notice` and, right after adding a user, the user's
+/// one-time set-up link.
+async fn render(
+    ctx: &PartnerCtx,
+    rev: Option<u64>,
+    notice: Option<&Notice>,
+    setup: Option<(&str, &SetupLink)>,
+) -> Result<Response, Response> {
     let view = ctx
         .portal
         .service
-        .users(ctx.principal(), &ctx.tenant, query.rev)
+        .users(ctx.principal(), &ctx.tenant, rev)
         .await
         .map_err(|error| ctx.fail(error))?;
     let catalog = ctx.catalog();
@@ -41,6 +55,14 @@ pub(super) async fn users(
         }
     }
     let body = html! {
+        @if let Some((href, link)) = setup {
+            section class="card setup-link" aria-labelledby="setup-link" {
+                h2 id="setup-link" { "Send " (link.login) " this set-up link" }
+                p { "Whoever opens it chooses the password for the sign-in " strong { (link.login) } ", once, within "
+                    (SETUP_LINK_DAYS) " days. It is shown only now: copy it and send it to the user." }
+                p { code class="link" { (href) } }
+            }
+        }
         @if !refused.is_empty() {
             section class="card refused" {
                 h2 { (badge(Tone::Bad, "Refused")) " Adding users and changing roles is not possible now" }
@@ -78,6 +100,18 @@ pub(super) async fn users(
                                         button type="submit" { "Save roles" }
                                     }
                                 }
+                                @if user.change_roles.allowed {
+                                    @if let Some(refusal) = &user.revoke_all.refusal {
+                                        p class="why-disabled" { (badge(Tone::Plain, "Kept")) " " (sentence(&refusal.message)) }
+                                    }
+                                }
+                            }
+                            @if !user.primary_contact {
+                                form method="post" action=(ctx.href(&format!("/users/{}/remove", user.id))) class="remove" {
+                                    (write_keys(&ctx.session.csrf))
+                                    button type="submit" disabled[!user.remove.allowed] { "Remove " (user.id) }
+                                }
+                                @if user.change_roles.allowed { (ctx.disabled(&user.remove)) }
                             }
                         }
                     }
@@ -92,7 +126,13 @@ pub(super) async fn users(
                     legend { "New user and roles" }
                     p {
                         label for="new-user" { "User id" }
-                        input id="new-user" name="user" type="text" required maxlength="128" autocomplete="off";
+                        input id="new-user" name="user" type="text" required maxlength="128" autocomplete="off"
+                            pattern="\\S+" title="One word, no spaces" aria-describedby="new-user-hint";
+                        span id="new-user-hint" class="hint" {
+                            "One word, no spaces: a name such as " code { "frank" } " or an e-mail address such as "
+                            code { "frank@example.com" } ". They sign in as " code { "user-id@" (ctx.tenant) }
+                            " with a password they choose from the set-up link shown after adding them."
+                        }
                     }
                     @for role in &catalog.roles {
                         @let id = format!("new-role-{}", role.id);
@@ -109,18 +149,66 @@ pub(super) async fn users(
             }
         }
     };
-    let notice = done_notice(query.done.as_deref());
-    Ok(ctx.page("User management", notice.as_ref(), body))
+    Ok(ctx.page("User management", notice, body))
 }
 
 pub(super) async fn add_user(
     ctx: PartnerCtx,
+    headers: HeaderMap,
     Extension(form): Extension<Submitted>,
 ) -> Result<Response, Response> {
     let user = ctx.required(&form, "user")?;
     let roles = form.all("role").into_iter().map(str::to_owned).collect();
-    let command = Command::AddUser { user, roles };
-    ctx.write(command, &form, "/users", "user_added").await
+    let command = Command::AddUser {
+        user: user.clone(),
+        roles,
+    };
+    let outcome = ctx
+        .execute(command, &form)
+        .await
+        .map_err(|error| ctx.fail(error))?;
+    let link = issue_setup_link(&ctx.portal.service, &ctx.tenant, &user)
+        .await
+        .map_err(|error| ctx.fail(error))?;
+    let href = format!("{}/setup/{}", origin(&headers), link.token);
+    let notice = Notice {
+        ok: true,
+        text: format!("User {user} added."),
+    };
+    render(
+        &ctx,
+        Some(outcome.revision),
+        Some(&notice),
+        Some((&href, &link)),
+    )
+    .await
+}
+
+/// `remove_user`: back to the page with its notice.
+pub(super) async fn remove_user(
+    ctx: PartnerCtx,
+    Path((_, user)): Path<(String, String)>,
+    Extension(form): Extension<Submitted>,
+) -> Result<Response, Response> {
+    ctx.write(
+        Command::RemoveUser { user },
+        &form,
+        "/users",
+        "user_removed",
+    )
+    .await
+}
+
+/// The address the browser reached the portal at (for a link to copy).
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .filter(|host| {
+            host.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+    host.map_or_else(String::new, |host| format!("http://{host}"))
 }
 
 pub(super) async fn change_roles(

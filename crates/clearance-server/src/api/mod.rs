@@ -105,6 +105,7 @@ fn v1() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(writes::challenge))
         .routes(routes!(writes::escalate))
         .routes(routes!(writes::set_enrollment))
+        .routes(routes!(writes::remove_user))
         .routes(routes!(writes::accept_agreement))
         .routes(routes!(writes::change_roles))
         .routes(routes!(writes::update_profile))

@@ -152,4 +152,30 @@ impl Service {
             now,
         )
     }
+
+    /// Unticking every role of `user`: the dry run revokes every catalog
+    /// role, so it is refused exactly when the user is the last owner.
+    pub(super) fn revoke_all_affordance(
+        &self,
+        principal: &Principal,
+        state: &Tenant,
+        user: &str,
+        now: Timestamp,
+    ) -> Affordance {
+        let roles = self
+            .catalog()
+            .roles
+            .iter()
+            .map(|role| role.id.clone())
+            .collect();
+        self.afford(
+            principal,
+            state,
+            &Command::RevokeRoles {
+                user: user.to_owned(),
+                roles,
+            },
+            now,
+        )
+    }
 }

@@ -304,6 +304,15 @@ impl Service {
                         .collect(),
                     primary_contact: state.primary_contact.as_deref() == Some(user.id.as_str()),
                     change_roles: self.change_roles_affordance(principal, &state, &user.id, now),
+                    revoke_all: self.revoke_all_affordance(principal, &state, &user.id, now),
+                    remove: self.afford(
+                        principal,
+                        &state,
+                        &Command::RemoveUser {
+                            user: user.id.clone(),
+                        },
+                        now,
+                    ),
                 })
                 .collect(),
             add_user: self.add_user_affordance(principal, &state, now),

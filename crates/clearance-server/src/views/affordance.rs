@@ -79,6 +79,8 @@ pub fn unmet_ids(error: &WorkflowError) -> &[String] {
         | W::UnknownOffer { .. }
         | W::UnknownUser { .. }
         | W::UserExists { .. }
+        | W::LastOwner { .. }
+        | W::PrimaryContactKept { .. }
         | W::NotEnrolled { .. }
         | W::AlreadyEnrolled { .. }
         | W::IllegalTransition { .. }
@@ -136,6 +138,11 @@ mod tests {
             W::UnknownOffer { id: id() },
             W::UnknownUser { id: id() },
             W::UserExists { id: id() },
+            W::LastOwner {
+                user: id(),
+                role: id(),
+            },
+            W::PrimaryContactKept { id: id() },
             W::NotEnrolled { program: id() },
             W::AlreadyEnrolled {
                 program: id(),

@@ -48,6 +48,8 @@ pub struct CatalogVettingView {
     pub appeal_roles: Vec<String>,
     /// Roles that may enroll and submit verification.
     pub enroll_roles: Vec<String>,
+    /// Roles the tenant always keeps a holder of.
+    pub owner_roles: Vec<String>,
 }
 
 /// One gate: its key, what it gates and its action id (or `"off"`).
@@ -186,6 +188,7 @@ impl CatalogView {
                 max_appeals: catalog.vetting.max_appeals,
                 appeal_roles: role_ids(catalog, catalog.vetting.appeal_roles),
                 enroll_roles: role_ids(catalog, catalog.vetting.enroll_roles),
+                owner_roles: role_ids(catalog, catalog.vetting.owner_roles),
             },
             gates: catalog
                 .gates

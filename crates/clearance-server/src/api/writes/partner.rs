@@ -109,6 +109,17 @@ pub async fn change_roles(
 }
 
 path_write!(
+    /// Removes a user (refused for the primary contact and the last Global Admin).
+    remove_user, "/v1/tenants/{tenant}/users/{user}/remove", tag = "partner",
+    (user: "user" = "User id") => RemoveUser,
+    responses(
+        (status = 403, description = "Refused: roles frozen or not allowed", body = ErrorBody),
+        (status = 404, description = "No such tenant or user", body = ErrorBody),
+        (status = 409, description = "The primary contact or the last Global Admin", body = ErrorBody),
+    )
+);
+
+path_write!(
     /// Accepts an agreement.
     accept_agreement, "/v1/tenants/{tenant}/agreements/{agreement}/accept", tag = "partner",
     (agreement: "agreement" = "Agreement id") => AcceptAgreement,

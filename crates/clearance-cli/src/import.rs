@@ -29,6 +29,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
     let shown = redacted_location(&location);
     runtime()?.block_on(async {
         let store = open(&location).await?;
+        let started = std::time::Instant::now();
         let bar = events_bar(None, "import");
         let ticking = bar.clone();
         let imported = store
@@ -49,7 +50,7 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
         println!(
             "imported {} into {shown} at revision {}: {} tenants, {} events, {} snapshots, \
              {} documents, {} tokens, {} sign-ins, {} sign-in attempts, {} idempotency records \
-             (exported from {} at {})",
+             (exported from {} at {}) in {:.1} s",
             args.input.display(),
             imported.header.revision,
             imported.end.tenants,
@@ -62,8 +63,11 @@ pub fn run(catalog: &Catalog, args: &Args) -> anyhow::Result<Outcome> {
             imported.idempotency,
             imported.header.source,
             imported.header.exported_at,
+            started.elapsed().as_secs_f64(),
         );
+        let started = std::time::Instant::now();
         let report = check(catalog, &store).await;
+        println!("verified in {:.1} s", started.elapsed().as_secs_f64());
         store.close().await;
         Ok(print(&report?, &shown))
     })

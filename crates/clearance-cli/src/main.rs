@@ -2,7 +2,8 @@
 //!
 //! Each subcommand lives in its own module and returns an [`Outcome`]; this
 //! file only parses arguments, loads the catalog and maps outcomes and errors
-//! to exit codes: 0 allowed (or done), 1 denied, 2 bad input.
+//! to exit codes: 0 allowed (or done), 1 denied (for `verify`, `backup` and
+//! `import`: the data has a problem), 2 bad input.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -1,4 +1,5 @@
-//! Where `serve` and `gen` find the store: the flags both take.
+//! Where `serve`, `gen`, `backup`, `export`, `import` and `verify` find the store: the flags
+//! they all take.
 
 use std::path::PathBuf;
 

@@ -13,6 +13,8 @@
 //! - [`server`]: configuration and [`run`]: open the store, load the cache,
 //!   serve until SIGINT/SIGTERM, sweep SLAs in the background.
 //! - [`demo`]: the demo tenants and tokens of `clearance serve --demo`.
+//! - [`verify`]: `clearance verify`: every tenant re-folded from its events and compared with
+//!   its snapshot, with the store's own checks.
 
 pub mod api;
 pub mod auth;
@@ -20,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod server;
 pub mod service;
+pub mod verify;
 pub mod views;
 
 pub use api::router;

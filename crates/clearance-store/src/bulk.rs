@@ -275,7 +275,7 @@ pub(crate) async fn import_sqlite(
 }
 
 /// `head` followed by `rows` groups of `columns` placeholders, then `tail`.
-fn sqlite_insert(head: &str, columns: usize, rows: usize, tail: &str) -> String {
+pub(crate) fn sqlite_insert(head: &str, columns: usize, rows: usize, tail: &str) -> String {
     let group = format!("({})", vec!["?"; columns].join(", "));
     let mut sql = String::with_capacity(head.len() + rows * (group.len() + 2) + tail.len());
     sql.push_str(head);
@@ -386,7 +386,7 @@ pub(crate) async fn import_postgres(
     Ok(imported(tenants, events.len(), revision))
 }
 
-async fn copy_in(
+pub(crate) async fn copy_in(
     connection: &mut PgConnection,
     statement: &str,
     rows: &[u8],
@@ -404,17 +404,22 @@ fn copy_row(buffer: &mut Vec<u8>, fields: &[&str]) {
         if index > 0 {
             buffer.push(b'\t');
         }
-        for &byte in field.as_bytes() {
-            match byte {
-                b'\\' => buffer.extend_from_slice(b"\\\\"),
-                b'\t' => buffer.extend_from_slice(b"\\t"),
-                b'\n' => buffer.extend_from_slice(b"\\n"),
-                b'\r' => buffer.extend_from_slice(b"\\r"),
-                _ => buffer.push(byte),
-            }
-        }
+        copy_field(buffer, field);
     }
     buffer.push(b'\n');
+}
+
+/// Appends one field in `COPY`'s text format (escaped; no separator).
+pub(crate) fn copy_field(buffer: &mut Vec<u8>, field: &str) {
+    for &byte in field.as_bytes() {
+        match byte {
+            b'\\' => buffer.extend_from_slice(b"\\\\"),
+            b'\t' => buffer.extend_from_slice(b"\\t"),
+            b'\n' => buffer.extend_from_slice(b"\\n"),
+            b'\r' => buffer.extend_from_slice(b"\\r"),
+            _ => buffer.push(byte),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -36,8 +36,10 @@
 
 mod auth;
 mod bulk;
+pub mod dump;
 mod error;
 mod group_commit;
+mod integrity;
 mod load;
 mod migrations;
 mod notify;
@@ -55,6 +57,7 @@ use tokio::sync::{broadcast, watch};
 pub use auth::{DemoRevoked, Pruned, SignInLimit, SignInLimits, SignInReservation, demo_principal};
 pub use bulk::{Imported, NewTenant};
 pub use error::StoreError;
+pub use integrity::IntegrityProblem;
 pub use load::{LOAD_BATCH, RawHistory, RawSnapshot, TenantLoader};
 pub use records::{
     Appended, Blob, IdempotencyRecord, NewEvent, PasswordRecord, Snapshot, StoredEvent,

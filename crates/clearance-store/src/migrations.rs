@@ -111,6 +111,11 @@ const POSTGRES: &[Migration] = &[
     },
 ];
 
+/// The schema version this build brings a database to (the same on both backends).
+pub(crate) fn latest_version() -> i64 {
+    SQLITE.last().map_or(0, |migration| migration.version)
+}
+
 /// The key of the advisory lock that serializes migrations of servers starting together.
 const POSTGRES_MIGRATION_LOCK: i64 = 0x636c_6561_7261_6e63; // "clearanc"
 

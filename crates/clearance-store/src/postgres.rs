@@ -119,6 +119,11 @@ impl PostgresStore {
         &self.signal
     }
 
+    /// The NOTIFY channel of this store's schema.
+    pub(crate) fn channel(&self) -> &str {
+        &self.channel
+    }
+
     pub(crate) async fn append(
         &self,
         request: AppendRequest,

@@ -395,9 +395,9 @@ impl Folded {
 /// A snapshot as stored: the tenant's state and the catalog it was folded under
 /// (its indices are only valid for that catalog).
 #[derive(Serialize, Deserialize)]
-pub(super) struct SnapshotState {
-    fingerprint: u64,
-    tenant: Tenant,
+pub(crate) struct SnapshotState {
+    pub(crate) fingerprint: u64,
+    pub(crate) tenant: Tenant,
 }
 
 /// The background follower: wakes on every new store revision and folds the

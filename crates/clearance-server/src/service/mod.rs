@@ -37,6 +37,8 @@ mod sweep;
 mod tokens;
 mod writes;
 
+pub(crate) use cache::SnapshotState;
+
 pub use document::document_media_type;
 
 use crate::auth::{self, Principal};

@@ -151,6 +151,12 @@ fn request(operation: &str, fixtures: &Fixtures, caller: Caller) -> Option<(Stri
             format!("{tenant}/users"),
             Body::Json(json!({"user": format!("added_by_{slug}"), "roles": []})),
         ),
+        // Removing the primary contact: refused by the state (409) once the gate
+        // lets the caller through, so the fixture stays as it is.
+        "remove_user" => (
+            format!("{tenant}/users/{PRIMARY_CONTACT}/remove"),
+            Body::Empty,
+        ),
         "change_roles" => (
             format!("{tenant}/users/{TARGET_USER}/roles"),
             Body::Json(json!({"op": "grant", "roles": ["developer"]})),
@@ -366,6 +372,8 @@ fn expect(operation: &str) -> Option<Expect> {
         },
         // add_user and manage_roles: users.manage_roles (user admins, vetting authorized).
         "add_user" | "change_roles" => gated(USER_ADMINS, 200),
+        // remove_user: users.manage_roles too; the primary contact is kept (409).
+        "remove_user" => gated(USER_ADMINS, 409),
         "update_profile" => Expect {
             no_roles: 403,
             roles: Roles::Holding {
